@@ -1,0 +1,96 @@
+// -----------------------------------------------------------------------------
+// File: local/kernels/scalar.h
+// -----------------------------------------------------------------------------
+//
+// The portable scalar reference kernels, namespace `maas::kernels::scalar`.
+// Always compiled; every SIMD kernel is tested against these. Layout rules are
+// in `layout.h`: weights input-major with rows of `PaddedSize<T>(kOut)`.
+//
+// Real-time safe: no allocation, no locks, no exceptions.
+
+#ifndef MAAS_LOCAL_KERNELS_SCALAR_H_
+#define MAAS_LOCAL_KERNELS_SCALAR_H_
+
+#include <cmath>
+#include <cstddef>
+
+#include "maas/local/kernels/activation_kind.h"
+#include "maas/local/kernels/layout.h"
+
+namespace maas {
+namespace kernels {
+namespace scalar {
+
+// Sigmoid()
+//
+// 1 / (1 + e^-x), evaluated without overflow for large |x|.
+template <typename T>
+inline T Sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+// SoftmaxRow()
+//
+// In-place stable softmax over y[0, n): subtracts the maximum before exp, so
+// logits of 1e4 give finite results. n must be at least 1.
+template <typename T>
+inline void SoftmaxRow(T* y, std::size_t n) {
+  T m = y[0];
+  for (std::size_t j = 1; j < n; ++j) m = y[j] > m ? y[j] : m;
+  T sum = T(0);
+  for (std::size_t j = 0; j < n; ++j) {
+    y[j] = std::exp(y[j] - m);
+    sum += y[j];
+  }
+  const T inv = T(1) / sum;
+  for (std::size_t j = 0; j < n; ++j) y[j] *= inv;
+}
+
+// ActivateRow()
+//
+// Applies `kAct` in place to y[0, n).
+template <typename T, Activation kAct>
+inline void ActivateRow(T* y, std::size_t n) {
+  if constexpr (kAct == Activation::kRelu) {
+    for (std::size_t j = 0; j < n; ++j) y[j] = y[j] > T(0) ? y[j] : T(0);
+  } else if constexpr (kAct == Activation::kSigmoid) {
+    for (std::size_t j = 0; j < n; ++j) y[j] = Sigmoid(y[j]);
+  } else if constexpr (kAct == Activation::kTanh) {
+    for (std::size_t j = 0; j < n; ++j) y[j] = std::tanh(y[j]);
+  } else if constexpr (kAct == Activation::kSoftmax) {
+    SoftmaxRow(y, n);
+  }
+}
+
+// Dense()
+//
+// For each of `rows` rows: y = act(x W + b), with x of `kIn` values read at
+// `x + r * x_stride` and y written at `y + r * y_stride`. `w` has `kIn` rows
+// of `PaddedSize<T>(kOut)` values, `b` `kOut` values. Lanes [kOut, y_stride)
+// of every output row are set to 0. Any alignment is accepted. x and y must
+// not overlap.
+template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
+inline void Dense(const T* w, const T* b, const T* x, std::size_t x_stride,
+                  T* y, std::size_t y_stride, std::size_t rows) {
+  constexpr std::size_t kStride = PaddedSize<T>(kOut);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * x_stride;
+    T* yr = y + r * y_stride;
+    for (std::size_t j = 0; j < kOut; ++j) yr[j] = b[j];
+    for (std::size_t i = 0; i < kIn; ++i) {
+      const T xi = xr[i];
+      const T* wi = w + i * kStride;
+      for (std::size_t j = 0; j < kOut; ++j) yr[j] += xi * wi[j];
+    }
+    ActivateRow<T, kAct>(yr, kOut);
+    for (std::size_t j = kOut; j < y_stride; ++j) yr[j] = T(0);
+  }
+}
+
+}  // namespace scalar
+}  // namespace kernels
+}  // namespace maas
+
+#endif  // MAAS_LOCAL_KERNELS_SCALAR_H_

@@ -1,0 +1,347 @@
+// -----------------------------------------------------------------------------
+// File: local/network.h
+// -----------------------------------------------------------------------------
+//
+// `maas::Network<T, Layers...>` is a multilayer perceptron whose sizes are
+// template parameters: the architecture is the type, storage is inline, and
+// `Forward` runs with no allocation, no locks and no exceptions. A network
+// whose layer sizes do not chain fails to compile with a sentence naming the
+// layer.
+//
+// Input standardisation ((x - mean) / std) and output scaling
+// (y * scale + offset) are part of the network, so a model file's
+// pre/post-processing cannot be forgotten by the caller.
+//
+// Example:
+//
+//   using Net = maas::Network<float,
+//                             maas::Dense<16, 64, maas::Relu>,
+//                             maas::Dense<64, 64, maas::Relu>,
+//                             maas::Dense<64, 8, maas::Softmax>>;
+//   static_assert(Net::kInputSize == 16 && Net::kOutputSize == 8);
+//   auto net = std::make_unique<Net>();          // ~23 KiB: keep it off small stacks
+//   net->Forward(x, y);                           // one row
+//   net->ForwardBatch(xs, rows, ys);              // rows x 16 -> rows x 8
+//
+// Thread safety: const member functions may run concurrently; setters must not
+// run concurrently with anything else.
+
+#ifndef MAAS_LOCAL_NETWORK_H_
+#define MAAS_LOCAL_NETWORK_H_
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "maas/local/activation.h"
+#include "maas/local/kernels/kernels.h"
+#include "maas/local/kernels/layout.h"
+
+namespace maas {
+
+// Dense<kIn, kOut, Act>
+//
+// A fully connected layer descriptor: `kIn` inputs, `kOut` units, activation
+// tag `Act` (Identity, Relu, Sigmoid, Tanh or Softmax). It holds no data; the
+// network stores the weights.
+template <std::size_t kIn, std::size_t kOut, typename Act = Identity>
+struct Dense {
+  static_assert(kIn > 0 && kOut > 0,
+                "maas::Dense: a layer needs at least one input and one unit");
+  static constexpr std::size_t kInputSize = kIn;
+  static constexpr std::size_t kOutputSize = kOut;
+  static constexpr Activation kActivation = Act::kKind;
+};
+
+// DenseParams<T, kIn, kOut>
+//
+// The weights and bias of one dense layer in the kernel layout
+// (`kernels/layout.h`): `weights[i * kStride + j]` connects input `i` to unit
+// `j`; padding lanes are zero.
+template <typename T, std::size_t kIn, std::size_t kOut>
+struct DenseParams {
+  static constexpr std::size_t kStride = kernels::PaddedSize<T>(kOut);
+  alignas(kernels::kAlignment) std::array<T, kIn * kStride> weights{};
+  alignas(kernels::kAlignment) std::array<T, kStride> bias{};
+};
+
+namespace detail {
+
+template <typename T>
+struct IsDense : std::false_type {};
+template <std::size_t kIn, std::size_t kOut, typename Act>
+struct IsDense<Dense<kIn, kOut, Act>> : std::true_type {};
+
+// Instantiated for each adjacent pair of layers. If the assertion fires, the
+// compiler's "required from" line shows ChainCheck<layer, expects, produces>.
+template <std::size_t kLayer, std::size_t kExpects, std::size_t kProduces>
+struct ChainCheck {
+  static_assert(kExpects == kProduces,
+                "maas::Network: layer sizes do not chain: layer kLayer (counted "
+                "from 0) expects kExpects inputs but the layer before it "
+                "produces kProduces outputs; see the ChainCheck<kLayer, "
+                "kExpects, kProduces> arguments below");
+  static constexpr bool value = kExpects == kProduces;
+};
+
+template <typename Tuple, std::size_t... I>
+constexpr bool ChainOk(std::index_sequence<I...>) {
+  return (ChainCheck<I + 1, std::tuple_element_t<I + 1, Tuple>::kInputSize,
+                     std::tuple_element_t<I, Tuple>::kOutputSize>::value &&
+          ... && true);
+}
+
+}  // namespace detail
+
+// Network<T, Layers...>
+//
+// See the file comment. `T` is float or double; `Layers` are `Dense<>`
+// descriptors whose sizes chain.
+template <typename T, typename... Layers>
+class Network {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "maas::Network: the element type must be float or double");
+  static_assert(sizeof...(Layers) > 0,
+                "maas::Network: a network needs at least one layer");
+  static_assert((detail::IsDense<Layers>::value && ...),
+                "maas::Network: every layer must be a maas::Dense<in, out, "
+                "Activation>");
+  using LayerTuple = std::tuple<Layers...>;
+  static_assert(detail::ChainOk<LayerTuple>(
+                    std::make_index_sequence<sizeof...(Layers) - 1>()),
+                "maas::Network: layer sizes do not chain (see above)");
+
+ public:
+  using ValueType = T;
+  static constexpr std::size_t kNumLayers = sizeof...(Layers);
+  static constexpr std::size_t kInputSize =
+      std::tuple_element_t<0, LayerTuple>::kInputSize;
+  static constexpr std::size_t kOutputSize =
+      std::tuple_element_t<kNumLayers - 1, LayerTuple>::kOutputSize;
+  // Widest padded activation row, the size of the scratch rows.
+  static constexpr std::size_t kMaxWidth = std::max(
+      {kernels::PaddedSize<T>(kInputSize),
+       kernels::PaddedSize<T>(Layers::kOutputSize)...});
+  // Rows processed together by ForwardBatch (bounded so the stack scratch
+  // stays within 64 KiB).
+  static constexpr std::size_t kBlockRows = std::max<std::size_t>(
+      1, std::min<std::size_t>(8, 32768 / (kMaxWidth * sizeof(T))));
+
+  // layer_input_size(), layer_output_size(), layer_activation()
+  //
+  // Sizes and activation of layer `i` (counted from 0), for loaders and
+  // messages. `i` must be below kNumLayers.
+  static constexpr std::size_t layer_input_size(std::size_t i) {
+    constexpr std::size_t s[] = {Layers::kInputSize...};
+    return s[i];
+  }
+  static constexpr std::size_t layer_output_size(std::size_t i) {
+    constexpr std::size_t s[] = {Layers::kOutputSize...};
+    return s[i];
+  }
+  static constexpr Activation layer_activation(std::size_t i) {
+    constexpr Activation s[] = {Layers::kActivation...};
+    return s[i];
+  }
+
+  // Network()
+  //
+  // All weights and biases zero, identity input and output scaling.
+  Network() {
+    in_scale_.fill(T(1));
+    out_scale_.fill(T(1));
+  }
+
+  // SetLayer()
+  //
+  // Sets layer `index`'s weights from `weights` (kIn x kOut, row-major:
+  // `weights[i * kOut + j]` connects input i to unit j, as in scikit-learn's
+  // `coefs_` and Keras' kernels) and `bias` (kOut values). Fails with
+  // `kInvalidArgument` naming the layer and the sizes, or for a non-finite
+  // value; on failure the network is unchanged.
+  template <typename U>
+  absl::Status SetLayer(std::size_t index, absl::Span<const U> weights,
+                        absl::Span<const U> bias) {
+    if (index >= kNumLayers) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", index, ": the network has only ", kNumLayers, " layers"));
+    }
+    absl::Status status;
+    ForEachLayer([&](auto i, auto& p) {
+      if (i != index) return;
+      constexpr std::size_t in = std::tuple_element_t<i, LayerTuple>::kInputSize;
+      constexpr std::size_t out = std::tuple_element_t<i, LayerTuple>::kOutputSize;
+      status = CopyLayer<in, out>(index, weights, bias, p);
+    });
+    return status;
+  }
+
+  // SetInputScaling()
+  //
+  // x is replaced by (x - mean) / stddev before the first layer. Both spans
+  // hold kInputSize values; stddev values must be finite and non-zero.
+  // Fails with `kInvalidArgument`; on failure the network is unchanged.
+  template <typename U>
+  absl::Status SetInputScaling(absl::Span<const U> mean,
+                               absl::Span<const U> stddev) {
+    if (absl::Status s = CheckVector("input mean", mean, kInputSize); !s.ok()) return s;
+    if (absl::Status s = CheckVector("input std", stddev, kInputSize); !s.ok()) return s;
+    for (std::size_t i = 0; i < kInputSize; ++i) {
+      if (stddev[i] == U(0)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("input std[", i, "] is 0"));
+      }
+    }
+    for (std::size_t i = 0; i < kInputSize; ++i) {
+      in_shift_[i] = static_cast<T>(mean[i]);
+      in_scale_[i] = static_cast<T>(U(1) / stddev[i]);
+    }
+    return absl::OkStatus();
+  }
+
+  // SetOutputScaling()
+  //
+  // y is replaced by y * scale + offset after the last layer. Both spans hold
+  // kOutputSize finite values. Fails with `kInvalidArgument`; on failure the
+  // network is unchanged.
+  template <typename U>
+  absl::Status SetOutputScaling(absl::Span<const U> scale,
+                                absl::Span<const U> offset) {
+    if (absl::Status s = CheckVector("output scale", scale, kOutputSize); !s.ok()) return s;
+    if (absl::Status s = CheckVector("output offset", offset, kOutputSize); !s.ok()) return s;
+    for (std::size_t j = 0; j < kOutputSize; ++j) {
+      out_scale_[j] = static_cast<T>(scale[j]);
+      out_offset_[j] = static_cast<T>(offset[j]);
+    }
+    return absl::OkStatus();
+  }
+
+  // params<I>()
+  //
+  // Layer I's stored parameters (kernel layout), e.g. for tests.
+  template <std::size_t I>
+  const auto& params() const { return std::get<I>(params_); }
+
+  // Forward()
+  //
+  // One row: x[0, kInputSize) -> y[0, kOutputSize). Any alignment; x and y
+  // may alias. Real-time safe: no allocation, no locks, no exceptions.
+  void Forward(const T* x, T* y) const noexcept { ForwardBatch(x, 1, y); }
+
+  // ForwardBatch()
+  //
+  // `rows` rows, each kInputSize values at x + r * kInputSize, to rows of
+  // kOutputSize values at y + r * kOutputSize. Real-time safe: the scratch
+  // lives on the stack (at most 2 x 32 KiB).
+  void ForwardBatch(const T* x, std::size_t rows, T* y) const noexcept {
+    alignas(kernels::kAlignment) T a[kBlockRows * kMaxWidth];
+    alignas(kernels::kAlignment) T b[kBlockRows * kMaxWidth];
+    for (std::size_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+      const std::size_t n = std::min(kBlockRows, rows - r0);
+      const T* xb = x + r0 * kInputSize;
+      for (std::size_t r = 0; r < n; ++r) {
+        for (std::size_t i = 0; i < kInputSize; ++i) {
+          a[r * kMaxWidth + i] =
+              (xb[r * kInputSize + i] - in_shift_[i]) * in_scale_[i];
+        }
+      }
+      T* out = RunLayers<0>(a, b, n);
+      T* yb = y + r0 * kOutputSize;
+      for (std::size_t r = 0; r < n; ++r) {
+        for (std::size_t j = 0; j < kOutputSize; ++j) {
+          yb[r * kOutputSize + j] =
+              out[r * kMaxWidth + j] * out_scale_[j] + out_offset_[j];
+        }
+      }
+    }
+  }
+
+ private:
+  using ParamTuple =
+      std::tuple<DenseParams<T, Layers::kInputSize, Layers::kOutputSize>...>;
+
+  template <std::size_t I>
+  T* RunLayers(T* in, T* out, std::size_t n) const noexcept {
+    if constexpr (I == kNumLayers) {
+      (void)out;
+      (void)n;
+      return in;
+    } else {
+      using L = std::tuple_element_t<I, LayerTuple>;
+      const auto& p = std::get<I>(params_);
+      kernels::DenseLayer<T, L::kInputSize, L::kOutputSize, L::kActivation>(
+          p.weights.data(), p.bias.data(), in, kMaxWidth, out, kMaxWidth, n);
+      return RunLayers<I + 1>(out, in, n);
+    }
+  }
+
+  template <typename F, std::size_t... I>
+  void ForEachLayerImpl(F&& f, std::index_sequence<I...>) {
+    (f(std::integral_constant<std::size_t, I>(), std::get<I>(params_)), ...);
+  }
+  template <typename F>
+  void ForEachLayer(F&& f) {
+    ForEachLayerImpl(f, std::make_index_sequence<kNumLayers>());
+  }
+
+  template <typename U>
+  static absl::Status CheckVector(absl::string_view what,
+                                  absl::Span<const U> v, std::size_t n) {
+    if (v.size() != n) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": expected ", n, " values, got ", v.size()));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(static_cast<double>(v[i]))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, "[", i, "] is not finite (", static_cast<double>(v[i]), ")"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  template <std::size_t kIn, std::size_t kOut, typename U, typename P>
+  static absl::Status CopyLayer(std::size_t index, absl::Span<const U> weights,
+                                absl::Span<const U> bias, P& p) {
+    const std::string where = absl::StrCat("layer ", index);
+    if (weights.size() != kIn * kOut) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": expected ", kIn, "x", kOut, " = ", kIn * kOut,
+          " weights, got ", weights.size()));
+    }
+    if (absl::Status s = CheckVector(absl::StrCat(where, " bias"), bias, kOut);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckVector(absl::StrCat(where, " weights"), weights,
+                                     kIn * kOut);
+        !s.ok()) {
+      return s;
+    }
+    constexpr std::size_t stride = P::kStride;
+    for (std::size_t i = 0; i < kIn; ++i) {
+      for (std::size_t j = 0; j < kOut; ++j) {
+        p.weights[i * stride + j] = static_cast<T>(weights[i * kOut + j]);
+      }
+    }
+    for (std::size_t j = 0; j < kOut; ++j) p.bias[j] = static_cast<T>(bias[j]);
+    return absl::OkStatus();
+  }
+
+  ParamTuple params_;
+  alignas(kernels::kAlignment) std::array<T, kInputSize> in_shift_{};
+  alignas(kernels::kAlignment) std::array<T, kInputSize> in_scale_{};
+  alignas(kernels::kAlignment) std::array<T, kOutputSize> out_scale_{};
+  alignas(kernels::kAlignment) std::array<T, kOutputSize> out_offset_{};
+};
+
+}  // namespace maas
+
+#endif  // MAAS_LOCAL_NETWORK_H_
