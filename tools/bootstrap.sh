@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what maas needs on Debian 12 and is missing, then (optionally)
+# creates the project-local Python venvs. Idempotent: a second run installs
+# nothing. Run as root (or with sudo available).
+#
+#   tools/bootstrap.sh            C++ build dependencies only
+#   tools/bootstrap.sh --all      + test extras (cross compiler, qemu, wrk,
+#                                   Eigen, Google Benchmark) and every venv
+#
+# Venvs (created next to the sources, ignored by git):
+#   .venv          tools/requirements.txt (numpy, scikit-learn)
+#   extra venvs listed in tools/venvs.txt as "<dir> <requirements file>"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CORE_PKGS=(build-essential cmake pkg-config git ca-certificates
+           nlohmann-json3-dev libabsl-dev doctest-dev libcpp-httplib-dev libssl-dev)
+EXTRA_PKGS=(python3 python3-venv python3-dev libeigen3-dev libbenchmark-dev
+            g++-aarch64-linux-gnu qemu-user wrk curl)
+
+all=0
+[[ "${1:-}" == "--all" ]] && all=1
+
+pkgs=("${CORE_PKGS[@]}")
+(( all )) && pkgs+=("${EXTRA_PKGS[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  echo "bootstrap: installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+make_venv() {  # make_venv DIR REQUIREMENTS
+  local dir=$1 req=$2 stamp
+  stamp="$dir/.requirements.sha256"
+  if [[ -x "$dir/bin/python" && -f "$stamp" ]] && sha256sum -c --status "$stamp" 2>/dev/null; then
+    return 0
+  fi
+  echo "bootstrap: creating $dir from $req"
+  python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install -q --upgrade pip
+  "$dir/bin/python" -m pip install -q -r "$req"
+  sha256sum "$req" > "$stamp"
+}
+
+if (( all )); then
+  make_venv .venv tools/requirements.txt
+  if [[ -f tools/venvs.txt ]]; then
+    while read -r dir req; do
+      [[ -z "$dir" || "$dir" == \#* ]] && continue
+      make_venv "$dir" "$req"
+    done < tools/venvs.txt
+  fi
+fi
