@@ -72,6 +72,7 @@
 #include "httplib.h"
 #include "maas/remote/http.h"
 #include "maas/remote/http_status.h"
+#include "maas/remote/remote_model.h"
 
 namespace maas {
 
@@ -457,6 +458,28 @@ class HttpLibTransport final : public HttpTransport {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
 };
+
+// ConnectRemoteModel()
+//
+// A `RemoteModel` (remote_model.h) for `options.model` on the server at
+// `base_url`, over a new `HttpLibTransport` with `http` options. Does not
+// contact the server. Fails as `HttpLibTransport::Create()` and
+// `RemoteModel::Create()` do.
+//
+// Example:
+//
+//   maas::RemoteModelOptions opts;
+//   opts.model = "drag";
+//   auto model = maas::ConnectRemoteModel("http://127.0.0.1:8080", opts);
+inline absl::StatusOr<std::unique_ptr<RemoteModel>> ConnectRemoteModel(
+    absl::string_view base_url, RemoteModelOptions options,
+    HttpTransportOptions http = {}) {
+  absl::StatusOr<std::unique_ptr<HttpLibTransport>> transport =
+      HttpLibTransport::Create(base_url, std::move(http));
+  if (!transport.ok()) return transport.status();
+  return RemoteModel::Create(std::move(options),
+                             std::shared_ptr<HttpTransport>(*std::move(transport)));
+}
 
 }  // namespace maas
 

@@ -123,9 +123,10 @@ TfServingDecodeModelStatus(absl::string_view body);
 // their signature keys, sorted by name; dtypes DT_FLOAT -> FP32, DT_DOUBLE ->
 // FP64, DT_INT32, DT_INT64, DT_BOOL, DT_STRING -> BYTES, ...; dims from
 // `tensor_shape.dim[].size`, -1 for unknown), `model_spec.name` and
-// `model_spec.version`, platform "tensorflow". `kDataLoss` when the signature
-// is missing (the message lists the available ones), a dtype is not
-// representable, or a shape has unknown rank.
+// `model_spec.version`, platform "tensorflow". `kNotFound` when the model
+// has no such signature (the message lists the available ones); `kDataLoss`
+// when the body is malformed, a dtype has no maas datatype, or a shape has
+// unknown rank.
 inline absl::StatusOr<ModelMetadata> TfServingDecodeModelMetadata(
     absl::string_view body, absl::string_view signature_name = "serving_default");
 

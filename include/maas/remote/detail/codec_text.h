@@ -15,6 +15,8 @@
 #include <type_traits>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "maas/core/data_type.h"
 #include "nlohmann/json.hpp"
 
 namespace maas {
@@ -142,6 +144,121 @@ inline char* FormatNumber(char* p, T v) {
   } else {
     return std::to_chars(p, p + kMaxNumberChars, v).ptr;
   }
+}
+
+// Appends `n` elements of type T read from `data` (unaligned, native order)
+// as comma-separated JSON values, without brackets.
+template <typename T>
+inline void AppendJsonValues(std::string* out, const std::byte* data,
+                             std::size_t n) {
+  if (n == 0) return;
+  const std::size_t pos = out->size();
+  out->resize(pos + n * (kMaxNumberChars + 1));
+  char* const base = &(*out)[0];
+  char* p = base + pos;
+  for (std::size_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, data + i * sizeof(T), sizeof(T));
+    p = FormatNumber(p, v);
+    *p++ = ',';
+  }
+  out->resize(static_cast<std::size_t>(p - 1 - base));
+}
+
+// Calls `f(element)` for every element of a BYTES buffer (4-byte
+// little-endian length + bytes each) and sets `*count`. False when a length
+// runs past the end.
+template <typename F>
+inline bool ForEachBytesElement(const void* data, std::size_t size, F&& f,
+                                std::size_t* count) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::size_t off = 0;
+  *count = 0;
+  while (off < size) {
+    if (size - off < 4) return false;
+    const std::size_t len = static_cast<std::size_t>(p[off]) |
+                            (static_cast<std::size_t>(p[off + 1]) << 8) |
+                            (static_cast<std::size_t>(p[off + 2]) << 16) |
+                            (static_cast<std::size_t>(p[off + 3]) << 24);
+    off += 4;
+    if (size - off < len) return false;
+    f(absl::string_view(reinterpret_cast<const char*>(p + off), len));
+    off += len;
+    ++*count;
+  }
+  return true;
+}
+
+// Appends `in` as standard base64 with padding.
+inline void AppendBase64(std::string* out, absl::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::size_t i = 0;
+  const auto byte = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(in[k]));
+  };
+  for (; i + 3 <= in.size(); i += 3) {
+    const std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    out->push_back(kAlphabet[(v >> 18) & 63]);
+    out->push_back(kAlphabet[(v >> 12) & 63]);
+    out->push_back(kAlphabet[(v >> 6) & 63]);
+    out->push_back(kAlphabet[v & 63]);
+  }
+  const std::size_t rest = in.size() - i;
+  if (rest > 0) {
+    std::uint32_t v = byte(i) << 16;
+    if (rest == 2) v |= byte(i + 1) << 8;
+    out->push_back(kAlphabet[(v >> 18) & 63]);
+    out->push_back(kAlphabet[(v >> 12) & 63]);
+    out->push_back(rest == 2 ? kAlphabet[(v >> 6) & 63] : '=');
+    out->push_back('=');
+  }
+}
+
+// Appends "[d0,d1,...]".
+inline void AppendShape(std::string* out, absl::Span<const std::int64_t> dims) {
+  out->push_back('[');
+  char buf[kMaxNumberChars];
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i) out->push_back(',');
+    out->append(buf, static_cast<std::size_t>(FormatNumber(buf, dims[i]) - buf));
+  }
+  out->push_back(']');
+}
+
+// Appends `n` fixed-size elements of `dtype` from `data` as comma-separated
+// JSON values. False for datatypes JSON cannot carry here (FP16, BF16,
+// BYTES, invalid).
+inline bool AppendJsonValuesAs(std::string* out, DataType dtype,
+                               const void* data, std::size_t n) {
+  const auto* d = static_cast<const std::byte*>(data);
+  switch (dtype) {
+    case DataType::kBool: AppendJsonValues<bool>(out, d, n); return true;
+    case DataType::kUint8: AppendJsonValues<std::uint8_t>(out, d, n); return true;
+    case DataType::kUint16: AppendJsonValues<std::uint16_t>(out, d, n); return true;
+    case DataType::kUint32: AppendJsonValues<std::uint32_t>(out, d, n); return true;
+    case DataType::kUint64: AppendJsonValues<std::uint64_t>(out, d, n); return true;
+    case DataType::kInt8: AppendJsonValues<std::int8_t>(out, d, n); return true;
+    case DataType::kInt16: AppendJsonValues<std::int16_t>(out, d, n); return true;
+    case DataType::kInt32: AppendJsonValues<std::int32_t>(out, d, n); return true;
+    case DataType::kInt64: AppendJsonValues<std::int64_t>(out, d, n); return true;
+    case DataType::kFloat32: AppendJsonValues<float>(out, d, n); return true;
+    case DataType::kFloat64: AppendJsonValues<double>(out, d, n); return true;
+    case DataType::kFloat16:
+    case DataType::kBFloat16:
+    case DataType::kBytes:
+    case DataType::kInvalid: break;
+  }
+  return false;
+}
+
+// As AppendJsonValuesAs(), inside brackets.
+inline bool AppendJsonArrayAs(std::string* out, DataType dtype,
+                              const void* data, std::size_t n) {
+  out->push_back('[');
+  const bool ok = AppendJsonValuesAs(out, dtype, data, n);
+  out->push_back(']');
+  return ok;
 }
 
 // The message of an error body: the "error" (or "detail", "message") string
