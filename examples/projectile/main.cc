@@ -1,0 +1,250 @@
+// Projectile with a learned drag law.
+//
+// A small sphere is launched through air; its drag coefficient Cd(Re) comes
+// from a learned surrogate (an MLP trained on the Clift-Gauvin correlation by
+// tools/train_drag_model.py), called through the one maas::Predictor interface
+// at every Runge-Kutta stage. The same flight is integrated with the exact
+// correlation as the reference, and the example reports how far the surrogate
+// trajectory is from it and what each predict call cost.
+//
+//   projectile                      embedded model, default launch
+//   projectile --model drag.json    another model file (same architecture)
+//   projectile --csv flight.csv     also write both trajectories
+//   projectile --help
+//
+// Exit status: 0 when the surrogate trajectory is within --tolerance of the
+// reference, 1 when it is not, 2 for usage or model errors.
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "maas/core/predictor.h"
+#include "maas/local/model_file.h"
+#include "projectile/drag_cd_model.h"  // generated: kDragCdModelJson
+#include "projectile/physics.h"
+#include "projectile/surrogate_drag.h"
+
+namespace {
+
+// The compile-time architecture of the drag model: log10(Re) -> 12 tanh ->
+// 12 tanh -> log10(Cd). A --model file must have the same layers.
+using DragNet = maas::Network<double, maas::Dense<1, 12, maas::Tanh>,
+                              maas::Dense<12, 12, maas::Tanh>, maas::Dense<12, 1>>;
+
+struct Options {
+  std::string model_path;   // empty: the embedded model
+  std::string csv_path;     // empty: no CSV
+  double speed = 90.0;      // m/s
+  double angle_deg = 30.0;  // above the horizon
+  double dt = 1.0e-3;       // s
+  std::size_t max_steps = 1000000;
+  double tolerance = 1e-3;  // max position error / range for PASS
+  projectile::Params params;
+  bool help = false;
+};
+
+constexpr char kUsage[] =
+    "usage: projectile [options]\n"
+    "  --model PATH      maas model file log10(Re) -> log10(Cd) (default: embedded)\n"
+    "  --csv PATH        write t,x,y,vx,vy,re,cd for surrogate and reference\n"
+    "  --speed M_PER_S   launch speed (default 90)\n"
+    "  --angle DEG       launch angle above the horizon (default 30)\n"
+    "  --dt S            time step (default 0.001)\n"
+    "  --max-steps N     step limit (default 1000000)\n"
+    "  --diameter M      sphere diameter (default 0.006)\n"
+    "  --mass KG         sphere mass (default 0.00025)\n"
+    "  --tolerance F     PASS if max position error <= F * range (default 0.001)\n";
+
+absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      o.help = true;
+      return o;
+    }
+    if (i + 1 >= argc) {
+      return absl::InvalidArgumentError(absl::StrCat("option ", arg, " needs a value or is unknown"));
+    }
+    const std::string value = argv[++i];
+    double number = 0;
+    const bool numeric = absl::SimpleAtod(value, &number) && std::isfinite(number);
+    auto positive = [&](double* out) -> absl::Status {
+      if (!numeric || number <= 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option ", arg, ": expected a positive number, got '", value, "'"));
+      }
+      *out = number;
+      return absl::OkStatus();
+    };
+    absl::Status s;
+    if (arg == "--model") {
+      o.model_path = value;
+    } else if (arg == "--csv") {
+      o.csv_path = value;
+    } else if (arg == "--speed") {
+      s = positive(&o.speed);
+    } else if (arg == "--angle") {
+      if (!numeric || number <= 0 || number >= 90) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option --angle: expected degrees in (0, 90), got '", value, "'"));
+      }
+      o.angle_deg = number;
+    } else if (arg == "--dt") {
+      s = positive(&o.dt);
+    } else if (arg == "--max-steps") {
+      if (!absl::SimpleAtoi(value, &o.max_steps) || o.max_steps == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option --max-steps: expected a positive integer, got '", value, "'"));
+      }
+    } else if (arg == "--diameter") {
+      s = positive(&o.params.diameter);
+    } else if (arg == "--mass") {
+      s = positive(&o.params.mass);
+    } else if (arg == "--tolerance") {
+      s = positive(&o.tolerance);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option ", arg, "\n", kUsage));
+    }
+    if (!s.ok()) return s;
+  }
+  return o;
+}
+
+// MakePredictor()
+//
+// The one place that decides where the drag model runs. Today: the local
+// compile-time network, from --model or from the model embedded in the
+// binary. A remote model (an inference server URL) is another branch here;
+// nothing else in the program changes.
+absl::StatusOr<std::unique_ptr<maas::Predictor>> MakePredictor(const Options& o) {
+  absl::StatusOr<std::unique_ptr<maas::LocalModel<DragNet>>> model =
+      o.model_path.empty()
+          ? maas::LoadLocalModelFromText<DragNet>(
+                absl::string_view(projectile::kDragCdModelJson.data(),
+                                  projectile::kDragCdModelJson.size()),
+                "<embedded drag_cd.json>")
+          : maas::LoadLocalModel<DragNet>(o.model_path);
+  if (!model.ok()) return model.status();
+  return std::unique_ptr<maas::Predictor>(std::move(*model));
+}
+
+absl::Status WriteCsv(const std::string& path, const projectile::Trajectory& a,
+                      const projectile::Trajectory& b) {
+  std::ofstream out(path);
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write CSV '", path, "'"));
+  out << "t,x,y,vx,vy,re,cd,x_ref,y_ref,vx_ref,vy_ref,re_ref,cd_ref\n";
+  const std::size_t rows = std::max(a.samples.size(), b.samples.size());
+  auto cells = [&out](const projectile::Trajectory& tr, std::size_t i) {
+    if (i >= tr.samples.size()) {
+      out << ",,,,,";
+      return;
+    }
+    const projectile::Sample& s = tr.samples[i];
+    out << absl::StrFormat("%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", s.s.x, s.s.y, s.s.vx,
+                           s.s.vy, s.re, s.cd);
+  };
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto& longer = a.samples.size() >= b.samples.size() ? a : b;
+    out << absl::StrFormat("%.9g,", longer.samples[i].t);
+    cells(a, i);
+    out << ',';
+    cells(b, i);
+    out << '\n';
+  }
+  out.close();
+  if (!out) return absl::DataLossError(absl::StrCat("error writing CSV '", path, "'"));
+  return absl::OkStatus();
+}
+
+int Run(const Options& o) {
+  absl::StatusOr<std::unique_ptr<maas::Predictor>> predictor = MakePredictor(o);
+  if (!predictor.ok()) {
+    std::cerr << "projectile: " << predictor.status() << "\n";
+    return 2;
+  }
+  absl::StatusOr<projectile::SurrogateDrag> surrogate =
+      projectile::SurrogateDrag::Create(**predictor);
+  if (!surrogate.ok()) {
+    std::cerr << "projectile: " << surrogate.status() << "\n";
+    return 2;
+  }
+  auto reference = [](double re) -> absl::StatusOr<double> {
+    return projectile::CliftGauvinCd(re);
+  };
+
+  const double angle = o.angle_deg * projectile::kPi / 180.0;
+  const projectile::State launch{0.0, 0.0, o.speed * std::cos(angle), o.speed * std::sin(angle)};
+  absl::StatusOr<projectile::Trajectory> got =
+      projectile::Fly(o.params, launch, o.dt, o.max_steps, *surrogate);
+  absl::StatusOr<projectile::Trajectory> ref =
+      projectile::Fly(o.params, launch, o.dt, o.max_steps, reference);
+  for (const auto* t : {&got, &ref}) {
+    if (!t->ok()) {
+      std::cerr << "projectile: integration failed: " << t->status() << "\n";
+      return 2;
+    }
+  }
+  if (!got->landed || !ref->landed) {
+    std::cerr << "projectile: the sphere did not land within " << o.max_steps
+              << " steps; raise --max-steps or --dt\n";
+    return 2;
+  }
+  if (!o.csv_path.empty()) {
+    if (absl::Status s = WriteCsv(o.csv_path, *got, *ref); !s.ok()) {
+      std::cerr << "projectile: " << s << "\n";
+      return 2;
+    }
+  }
+
+  const projectile::Comparison c = projectile::Compare(*got, *ref);
+  const bool pass = c.relative_position_error() <= o.tolerance;
+  const auto& p = o.params;
+  absl::PrintF("maas projectile example: %.1f mm, %.2f g sphere in air, launched at %.1f m/s, %.1f deg\n",
+               p.diameter * 1e3, p.mass * 1e3, o.speed, o.angle_deg);
+  absl::PrintF("drag model: '%s' version '%s' (%s), %s -> %s, via maas::Predictor\n",
+               surrogate->model_name(), surrogate->model_version(),
+               o.model_path.empty() ? "embedded" : o.model_path, surrogate->input_name(),
+               surrogate->output_name());
+  absl::PrintF("reference: Clift-Gauvin correlation; integrator: RK4, dt = %g s, %d steps, flight time %.3f s\n",
+               o.dt, static_cast<int>(got->samples.size() - 1), ref->landing_t);
+  absl::PrintF("Reynolds number along the flight: %.3g .. %.3g\n", got->min_re, got->max_re);
+  absl::PrintF("range:  surrogate %.4f m, reference %.4f m, landing error %.4f m (%.4f%% of range)\n",
+               got->landing_x, ref->landing_x, c.landing_error, 100 * c.relative_landing_error());
+  absl::PrintF("apex:   surrogate %.4f m, reference %.4f m, error %.4f m (%.4f%% of apex)\n",
+               got->apex_y, ref->apex_y, c.apex_error, 100 * c.apex_error / c.ref_apex);
+  absl::PrintF("max position error along the flight: %.4f m at t = %.3f s (%.4f%% of range)\n",
+               c.max_position_error, c.max_error_t, 100 * c.relative_position_error());
+  absl::PrintF("predict calls: %d, mean %.0f ns per call (Predictor::Predict, incl. timer)\n",
+               surrogate->calls(), surrogate->mean_call_ns());
+  if (!o.csv_path.empty()) absl::PrintF("trajectory CSV: %s\n", o.csv_path);
+  absl::PrintF("result: %s (max position error %.4f%% of range, tolerance %g%%)\n",
+               pass ? "PASS" : "FAIL", 100 * c.relative_position_error(), 100 * o.tolerance);
+  return pass ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::StatusOr<Options> options = ParseArgs(argc, argv);
+  if (!options.ok()) {
+    std::cerr << "projectile: " << options.status().message() << "\n";
+    return 2;
+  }
+  if (options->help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  return Run(*options);
+}

@@ -1,0 +1,146 @@
+// -----------------------------------------------------------------------------
+// File: examples/projectile/surrogate_drag.h
+// -----------------------------------------------------------------------------
+//
+// `SurrogateDrag` turns any `maas::Predictor` whose model maps log10(Re) to
+// log10(Cd) (one input [-1, 1], one output [-1, 1], both FP64 or both FP32) into a drag
+// law for physics.h. It only sees the `Predictor` interface, so the model may
+// be a local network or, equally, a remote one.
+//
+// Example:
+//
+//   auto drag = SurrogateDrag::Create(predictor);
+//   if (!drag.ok()) return drag.status();
+//   absl::StatusOr<double> cd = (*drag)(1.0e4);
+//
+// Thread safety: one instance per thread (it counts calls); the predictor
+// must outlive it.
+
+#ifndef MAAS_EXAMPLES_PROJECTILE_SURROGATE_DRAG_H_
+#define MAAS_EXAMPLES_PROJECTILE_SURROGATE_DRAG_H_
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "maas/core/data_type.h"
+#include "maas/core/model_signature.h"
+#include "maas/core/predictor.h"
+#include "maas/core/tensor_view.h"
+
+namespace projectile {
+
+// SurrogateDrag
+//
+// See the file comment.
+class SurrogateDrag {
+ public:
+  // SurrogateDrag::Create()
+  //
+  // Reads the predictor's signature and checks it has one input and one
+  // output of shape [-1, 1] (or [1, 1]) and datatype FP64 or FP32. Fails with
+  // `kInvalidArgument` naming what differs, or with `Signature()`'s status.
+  static absl::StatusOr<SurrogateDrag> Create(maas::Predictor& predictor) {
+    absl::StatusOr<maas::ModelSignature> sig = predictor.Signature();
+    if (!sig.ok()) return sig.status();
+    if (sig->inputs.size() != 1 || sig->outputs.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "drag model '", sig->name, "': expected 1 input and 1 output, got ",
+          sig->inputs.size(), " and ", sig->outputs.size()));
+    }
+    for (const maas::TensorSpec* t : {&sig->inputs[0], &sig->outputs[0]}) {
+      const bool shape_ok = t->shape.rank() == 2 && t->shape.dim(1) == 1 &&
+                            (t->shape.dim(0) == maas::kDynamic || t->shape.dim(0) == 1);
+      if (!shape_ok || (t->dtype != maas::DataType::kFloat64 &&
+                        t->dtype != maas::DataType::kFloat32)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "drag model '", sig->name, "': tensor '", t->name,
+            "' must be FP64 or FP32 of shape [-1,1], got ",
+            maas::DataTypeName(t->dtype), t->shape.ToString()));
+      }
+    }
+    if (sig->inputs[0].dtype != sig->outputs[0].dtype) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "drag model '", sig->name, "': input and output datatypes differ (",
+          maas::DataTypeName(sig->inputs[0].dtype), " vs ",
+          maas::DataTypeName(sig->outputs[0].dtype), ")"));
+    }
+    return SurrogateDrag(predictor, *sig);
+  }
+
+  // SurrogateDrag::operator()
+  //
+  // Cd at Reynolds number `re` (> 0): 10^model(log10(re)). One
+  // `Predictor::Predict` call on caller-owned scalars (no allocation for a
+  // local model). Fails with `kInvalidArgument` for re <= 0 and with the
+  // predictor's status otherwise.
+  absl::StatusOr<double> operator()(double re) {
+    if (!(re > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("Reynolds number ", re, " is not > 0"));
+    }
+    const double x = std::log10(re);
+    double y = 0;
+    absl::Status s;
+    const auto start = std::chrono::steady_clock::now();
+    if (fp64_) {
+      s = predictor_->Predict(
+          {maas::ConstTensorView(input_, absl::MakeConstSpan(&x, 1), {1, 1})},
+          {maas::TensorView(output_, absl::MakeSpan(&y, 1), {1, 1})});
+    } else {
+      const float xf = static_cast<float>(x);
+      float yf = 0;
+      s = predictor_->Predict(
+          {maas::ConstTensorView(input_, absl::MakeConstSpan(&xf, 1), {1, 1})},
+          {maas::TensorView(output_, absl::MakeSpan(&yf, 1), {1, 1})});
+      y = yf;
+    }
+    elapsed_ += std::chrono::steady_clock::now() - start;
+    ++calls_;
+    if (!s.ok()) return s;
+    return std::pow(10.0, y);
+  }
+
+  // calls(), mean_call_ns()
+  //
+  // Number of Predict calls so far and their mean wall time in nanoseconds
+  // (including ~20 ns of steady_clock overhead per call).
+  std::int64_t calls() const { return calls_; }
+  double mean_call_ns() const {
+    if (calls_ == 0) return 0;
+    return static_cast<double>(
+               std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed_).count()) /
+           static_cast<double>(calls_);
+  }
+
+  // model_name(), model_version()
+  //
+  // From the predictor's signature.
+  const std::string& model_name() const { return name_; }
+  const std::string& model_version() const { return version_; }
+  const std::string& input_name() const { return input_; }
+  const std::string& output_name() const { return output_; }
+
+ private:
+  SurrogateDrag(maas::Predictor& predictor, const maas::ModelSignature& sig)
+      : predictor_(&predictor),
+        name_(sig.name),
+        version_(sig.version),
+        input_(sig.inputs[0].name),
+        output_(sig.outputs[0].name),
+        fp64_(sig.inputs[0].dtype == maas::DataType::kFloat64) {}
+
+  maas::Predictor* predictor_;
+  std::string name_, version_, input_, output_;
+  bool fp64_;
+  std::int64_t calls_ = 0;
+  std::chrono::steady_clock::duration elapsed_{};
+};
+
+}  // namespace projectile
+
+#endif  // MAAS_EXAMPLES_PROJECTILE_SURROGATE_DRAG_H_
