@@ -331,7 +331,7 @@ class JsonReader {
   bool ReadLeaf(T* out) {
     if constexpr (std::is_same_v<T, bool>) {
       if (ReadBoolToken(out)) return true;
-      double d;
+      double d = 0;
       if (!ReadDoubleValue(&d)) return false;
       if (d == 0.0 || d == 1.0) {
         *out = d == 1.0;
@@ -372,7 +372,7 @@ class JsonReader {
         *out = b ? T(1) : T(0);
         return true;
       }
-      double d;
+      double d = 0;
       if (!ReadDoubleValue(&d)) return false;
       // [lo, hi) are exact doubles: -2^(bits-1) and 2^(bits-1) (or 2^bits).
       constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
@@ -557,7 +557,7 @@ class JsonReader {
   static T OutOfRange(const char* s, const char* e) {
     const bool negative = *s == '-';
     if constexpr (std::is_same_v<T, float>) {
-      double d;
+      double d = 0;
       const auto r = std::from_chars(s, e, d);
       if (r.ec == std::errc()) {
         if (std::fabs(d) > static_cast<double>(std::numeric_limits<float>::max())) {

@@ -77,12 +77,16 @@ inline absl::Status KServeV2ReplyError(absl::string_view what) {
 }
 
 // Reads a string, or any other scalar as its JSON text (versions and ids are
-// numbers on some servers).
+// numbers on some servers); null (KServe's missing version) reads as "".
 inline bool ReadStringOrScalarText(JsonReader* r, std::string* out) {
   if (r->Peek() == '"') return r->ReadString(out);
   absl::string_view span;
   if (!r->SkipValueSpan(&span)) return false;
-  out->assign(span.data(), span.size());
+  if (span == "null") {
+    out->clear();
+  } else {
+    out->assign(span.data(), span.size());
+  }
   return true;
 }
 
@@ -94,7 +98,7 @@ inline bool ReadReplyShape(JsonReader* r, Shape* shape) {
   std::size_t rank = 0;
   bool first = true;
   while (r->NextElement(&first)) {
-    std::int64_t d;
+    std::int64_t d = 0;
     if (!r->ReadInt64(&d)) return false;
     if (d < 0) return r->Fail(absl::StrCat("negative dimension ", d, " in shape"));
     if (rank == Shape::kMaxRank) {
@@ -135,7 +139,7 @@ inline bool ReadKServeV2Output(JsonReader* r, KServeV2OutputDesc* o) {
       bool pfirst = true;
       while (r->NextMember(&pfirst, &pkey)) {
         if (pkey == "binary_data_size") {
-          std::int64_t n;
+          std::int64_t n = 0;
           if (!r->ReadInt64(&n)) return false;
           if (n < 0) return r->Fail(absl::StrCat("negative binary_data_size ", n));
           o->binary_size = n;
@@ -209,7 +213,27 @@ inline absl::Status ParseKServeV2Envelope(absl::string_view body,
                            : absl::StrCat("no 'outputs' list; error: ", env->error));
   }
   std::size_t pos = header_length > 0 ? header_length : json_end;
-  if (!any_binary) pos = body.size();
+  if (!any_binary) {
+    pos = body.size();
+  } else if (header_length == 0) {
+    // Without a header length the binary data is the body's tail: place it
+    // from the end, allowing blanks (a trailing newline) after the JSON.
+    std::uint64_t total = 0;
+    for (const KServeV2OutputDesc& o : env->outputs) {
+      if (o.binary_size >= 0) total += static_cast<std::uint64_t>(o.binary_size);
+      if (total > body.size()) break;
+    }
+    if (total <= body.size() - json_end) {
+      const std::size_t start = body.size() - static_cast<std::size_t>(total);
+      std::size_t k = json_end;
+      while (k < start && (body[k] == ' ' || body[k] == '\n' || body[k] == '\r' || body[k] == '\t')) ++k;
+      if (k != start) {
+        return KServeV2ReplyError(absl::StrCat(
+            start - json_end, " bytes after the JSON are not claimed by any output"));
+      }
+      pos = start;
+    }
+  }
   for (std::size_t i = 0; i < env->outputs.size(); ++i) {
     KServeV2OutputDesc& o = env->outputs[i];
     if (o.name.empty()) {
@@ -227,7 +251,7 @@ inline absl::Status ParseKServeV2Envelope(absl::string_view body,
   }
   if (pos != body.size()) {
     return KServeV2ReplyError(absl::StrCat(
-        body.size() - pos, " bytes after the last binary output are not claimed by any output"));
+        body.size() - pos, " bytes after the JSON are not claimed by any output"));
   }
   return absl::OkStatus();
 }
