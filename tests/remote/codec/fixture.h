@@ -2,7 +2,6 @@
 #ifndef MAAS_TESTS_REMOTE_CODEC_FIXTURE_H_
 #define MAAS_TESTS_REMOTE_CODEC_FIXTURE_H_
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -14,8 +13,7 @@ namespace maas_test {
 
 // The text of tests/remote/codec/data/<rel>; fails the test when missing.
 inline std::string ReadFixture(const std::string& rel) {
-  const char* root = std::getenv("MAAS_SOURCE_DIR");
-  const std::string path = std::string(root ? root : ".") + "/tests/remote/codec/data/" + rel;
+  const std::string path = std::string(MAAS_CODEC_FIXTURE_DIR) + "/" + rel;
   std::ifstream in(path, std::ios::binary);
   REQUIRE_MESSAGE(in.good(), "missing fixture " << path);
   std::ostringstream ss;
