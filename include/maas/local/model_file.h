@@ -35,9 +35,11 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -380,14 +382,18 @@ inline absl::StatusOr<ModelFile> ParseModelFile(absl::string_view text,
 
 // ReadModelFile()
 //
-// Reads `path` and parses it. Fails with `kNotFound` when the file cannot be
-// opened, and as `ParseModelFile()` otherwise.
+// Reads `path` and parses it. Fails with `kPermissionDenied` when the file
+// exists but may not be read, `kNotFound` when it cannot be opened otherwise,
+// and as `ParseModelFile()` after that.
 inline absl::StatusOr<ModelFile> ReadModelFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat("model file '", path,
-                                            "': cannot open: ",
-                                            std::strerror(errno)));
+    const int err = errno;
+    const std::string message = absl::StrCat("model file '", path,
+                                             "': cannot open: ",
+                                             std::strerror(err));
+    return err == EACCES ? absl::PermissionDeniedError(message)
+                         : absl::NotFoundError(message);
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -398,7 +404,8 @@ inline absl::StatusOr<ModelFile> ReadModelFile(const std::string& path) {
 //
 // A new heap-allocated network holding `file`'s weights and scaling. Fails
 // with `kInvalidArgument` when the file does not fit the type: layer count,
-// each layer's inputs, units and activation.
+// each layer's inputs, units and activation, and (float networks) a value or
+// an inverse input_std beyond float's range.
 template <typename Net>
 absl::StatusOr<std::unique_ptr<Net>> BuildNetwork(const ModelFile& file,
                                                   absl::string_view source =
@@ -410,6 +417,41 @@ absl::StatusOr<std::unique_ptr<Net>> BuildNetwork(const ModelFile& file,
   if (file.layers.size() != Net::kNumLayers) {
     return error(absl::StrCat("the network type has ", Net::kNumLayers,
                               " layers, the file has ", file.layers.size()));
+  }
+  // A float network cannot hold a value beyond float's range (the cast
+  // would be undefined behaviour, in practice inf): refuse it by name.
+  if constexpr (std::is_same_v<typename Net::ValueType, float>) {
+    constexpr double kMax = std::numeric_limits<float>::max();
+    // `cols` > 0 reports the index as [row][col] of a matrix with that many
+    // columns; `inverse` checks 1 / value (input_std is stored inverted).
+    auto fits = [&](const std::vector<double>& v, std::size_t cols, bool inverse,
+                    const std::string& what) -> absl::Status {
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (std::abs(inverse ? 1.0 / v[i] : v[i]) <= kMax) continue;
+        const std::string index = cols > 0 ? absl::StrCat("[", i / cols, "][", i % cols, "]")
+                                           : absl::StrCat("[", i, "]");
+        return error(absl::StrCat(what, index, " = ", v[i], " is outside the range of ",
+                                  "the network type's float",
+                                  inverse ? " once inverted" : ""));
+      }
+      return absl::OkStatus();
+    };
+    for (std::size_t l = 0; l < file.layers.size(); ++l) {
+      const ModelFileLayer& layer = file.layers[l];
+      const std::string where = absl::StrCat("layer ", l, ": ");
+      if (absl::Status s = fits(layer.weights, layer.units, false, where + "weights");
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = fits(layer.bias, 0, false, where + "bias"); !s.ok()) return s;
+    }
+    for (auto [v, inverse, what] :
+         {std::tuple(&file.input_mean, false, "preprocessing.input_mean"),
+          std::tuple(&file.input_std, true, "preprocessing.input_std"),
+          std::tuple(&file.output_scale, false, "postprocessing.output_scale"),
+          std::tuple(&file.output_offset, false, "postprocessing.output_offset")}) {
+      if (absl::Status s = fits(*v, 0, inverse, what); !s.ok()) return s;
+    }
   }
   auto net = std::make_unique<Net>();
   for (std::size_t l = 0; l < Net::kNumLayers; ++l) {
