@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "maas/core/predictor.h"
 #include "maas/local/model_file.h"
 #include "projectile/drag_cd_model.h"  // generated: kDragCdModelJson
@@ -54,7 +55,7 @@ struct Options {
   bool help = false;
 };
 
-constexpr char kUsage[] =
+constexpr absl::string_view kUsage =
     "usage: projectile [options]\n"
     "  --model PATH      maas model file log10(Re) -> log10(Cd) (default: embedded)\n"
     "  --csv PATH        write t,x,y,vx,vy,re,cd for surrogate and reference\n"
@@ -74,8 +75,12 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
       o.help = true;
       return o;
     }
+    if (kUsage.find(absl::StrCat("  ", arg, " ")) == absl::string_view::npos ||
+        arg.rfind("--", 0) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option ", arg, "\n", kUsage));
+    }
     if (i + 1 >= argc) {
-      return absl::InvalidArgumentError(absl::StrCat("option ", arg, " needs a value or is unknown"));
+      return absl::InvalidArgumentError(absl::StrCat("option ", arg, " needs a value"));
     }
     const std::string value = argv[++i];
     double number = 0;
@@ -114,8 +119,6 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
       s = positive(&o.params.mass);
     } else if (arg == "--tolerance") {
       s = positive(&o.tolerance);
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option ", arg, "\n", kUsage));
     }
     if (!s.ok()) return s;
   }
