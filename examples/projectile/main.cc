@@ -10,6 +10,8 @@
 //   projectile                      embedded model, default launch
 //   projectile --model drag.json    another model file (same architecture)
 //   projectile --csv flight.csv     also write both trajectories
+//   projectile --remote http://127.0.0.1:8080 --remote-model drag_cd
+//                                   the same model on an inference server
 //   projectile --help
 //
 // Exit status: 0 when the surrogate trajectory is within --tolerance of the
@@ -32,6 +34,10 @@
 #include "absl/strings/string_view.h"
 #include "maas/core/predictor.h"
 #include "maas/local/model_file.h"
+#if MAAS_PROJECTILE_REMOTE
+#include "maas/remote/httplib_transport.h"
+#include "maas/remote/remote_model.h"
+#endif
 #include "projectile/drag_cd_model.h"  // generated: kDragCdModelJson
 #include "projectile/physics.h"
 #include "projectile/surrogate_drag.h"
@@ -46,6 +52,9 @@ using DragNet = maas::Network<double, maas::Dense<1, 12, maas::Tanh>,
 struct Options {
   std::string model_path;   // empty: the embedded model
   std::string csv_path;     // empty: no CSV
+  std::string remote_url;   // empty: run the model in-process
+  std::string remote_model = "drag_cd";
+  std::string protocol = "v2";
   double speed = 90.0;      // m/s
   double angle_deg = 30.0;  // above the horizon
   double dt = 1.0e-3;       // s
@@ -59,6 +68,9 @@ constexpr absl::string_view kUsage =
     "usage: projectile [options]\n"
     "  --model PATH      maas model file log10(Re) -> log10(Cd) (default: embedded)\n"
     "  --csv PATH        write t,x,y,vx,vy,re,cd for surrogate and reference\n"
+    "  --remote URL      run the drag model on an inference server at URL\n"
+    "  --remote-model M  the model's name on the server (default drag_cd)\n"
+    "  --protocol P      v2 (KServe V2 JSON), v2-binary or v1 (TF Serving)\n"
     "  --speed M_PER_S   launch speed (default 90)\n"
     "  --angle DEG       launch angle above the horizon (default 30)\n"
     "  --dt S            time step (default 0.001)\n"
@@ -98,6 +110,16 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
       o.model_path = value;
     } else if (arg == "--csv") {
       o.csv_path = value;
+    } else if (arg == "--remote") {
+      o.remote_url = value;
+    } else if (arg == "--remote-model") {
+      o.remote_model = value;
+    } else if (arg == "--protocol") {
+      if (value != "v2" && value != "v2-binary" && value != "v1") {
+        s = absl::InvalidArgumentError(absl::StrCat(
+            "option --protocol: expected v2, v2-binary or v1, got '", value, "'"));
+      }
+      o.protocol = value;
     } else if (arg == "--speed") {
       s = positive(&o.speed);
     } else if (arg == "--angle") {
@@ -127,11 +149,26 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
 
 // MakePredictor()
 //
-// The one place that decides where the drag model runs. Today: the local
+// The one place that decides where the drag model runs: the local
 // compile-time network, from --model or from the model embedded in the
-// binary. A remote model (an inference server URL) is another branch here;
-// nothing else in the program changes.
+// binary, or (--remote) a model on an inference server. Nothing else in the
+// program changes.
 absl::StatusOr<std::unique_ptr<maas::Predictor>> MakePredictor(const Options& o) {
+  if (!o.remote_url.empty()) {
+#if MAAS_PROJECTILE_REMOTE
+    maas::RemoteModelOptions remote;
+    remote.model = o.remote_model;
+    remote.protocol = o.protocol == "v1" ? maas::RemoteProtocol::kTfServingV1
+                                         : maas::RemoteProtocol::kKServeV2;
+    remote.binary = o.protocol == "v2-binary";
+    absl::StatusOr<std::unique_ptr<maas::RemoteModel>> model =
+        maas::ConnectRemoteModel(o.remote_url, remote);
+    if (!model.ok()) return model.status();
+    return std::unique_ptr<maas::Predictor>(std::move(*model));
+#else
+    return absl::UnimplementedError("--remote needs maas::http (MAAS_BUILD_HTTP=ON)");
+#endif
+  }
   absl::StatusOr<std::unique_ptr<maas::LocalModel<DragNet>>> model =
       o.model_path.empty()
           ? maas::LoadLocalModelFromText<DragNet>(
@@ -218,7 +255,9 @@ int Run(const Options& o) {
                p.diameter * 1e3, p.mass * 1e3, o.speed, o.angle_deg);
   absl::PrintF("drag model: '%s' version '%s' (%s), %s -> %s, via maas::Predictor\n",
                surrogate->model_name(), surrogate->model_version(),
-               o.model_path.empty() ? "embedded" : o.model_path, surrogate->input_name(),
+               !o.remote_url.empty() ? absl::StrCat(o.remote_url, " ", o.protocol)
+               : o.model_path.empty() ? std::string("embedded") : o.model_path,
+               surrogate->input_name(),
                surrogate->output_name());
   absl::PrintF("reference: Clift-Gauvin correlation; integrator: RK4, dt = %g s, %d steps, flight time %.3f s\n",
                o.dt, static_cast<int>(got->samples.size() - 1), ref->landing_t);
