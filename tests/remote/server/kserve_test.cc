@@ -2,6 +2,11 @@
 // serving tests/remote/server/data/mlp16.json with a NumPy forward pass: the
 // remote results must agree with LocalModel on the same file over V2 JSON,
 // V2 binary, V1 row and V1 columnar; error paths use the real server too.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <memory>
 #include <random>
@@ -89,6 +94,21 @@ void CheckAgree(const std::vector<float>& got, const std::vector<float>& want) {
     worst = std::max(worst, maas_test::RelErr(got[i], want[i], kRelFloor));
   }
   CHECK(worst <= 1e-5);
+}
+
+// A loopback port nothing listens on: bound once by the kernel's choice,
+// then closed.
+int ClosedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace
@@ -251,15 +271,15 @@ TEST_SUITE("No server") {
     o.model = "mlp16";
     maas::HttpTransportOptions http;
     http.api_key = "key-do-not-print";
-    // Port 9 (discard) on loopback: nothing listens there in the test setup.
-    auto remote = maas::ConnectRemoteModel("http://127.0.0.1:9", o, http);
+    const std::string url = absl::StrCat("http://127.0.0.1:", ClosedPort());
+    auto remote = maas::ConnectRemoteModel(url, o, http);
     REQUIRE(remote.ok());
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<float> x(16), y(8);
     absl::Status s = (*remote)->Predict({maas::ConstTensorView("x", absl::MakeConstSpan(x), {1, 16})},
                                         {maas::TensorView("y", absl::MakeSpan(y), {1, 8})});
     CHECK(s.code() == absl::StatusCode::kUnavailable);
-    CHECK(absl::StrContains(s.message(), "http://127.0.0.1:9"));
+    CHECK(absl::StrContains(s.message(), url));
     CHECK(s.ToString().find("key-do-not-print") == std::string::npos);
     CHECK((*remote)->ServerLive().status().code() == absl::StatusCode::kUnavailable);
     CHECK((*remote)->Signature().status().code() == absl::StatusCode::kUnavailable);
