@@ -129,10 +129,14 @@ class Network {
   static constexpr std::size_t kMaxWidth = std::max(
       {kernels::PaddedSize<T>(kInputSize),
        kernels::PaddedSize<T>(Layers::kOutputSize)...});
-  // Rows processed together by ForwardBatch (bounded so the stack scratch
-  // stays within 64 KiB).
-  static constexpr std::size_t kBlockRows = std::max<std::size_t>(
-      1, std::min<std::size_t>(8, 32768 / (kMaxWidth * sizeof(T))));
+  // Rows processed together by ForwardBatch: each of the two stack scratch
+  // buffers stays within 48 KiB, and whole blocks are a multiple of 24 rows
+  // (so the kernels' 6-, 8-, 12- and 24-row register tiles divide them).
+  static constexpr std::size_t kBlockRows = [] {
+    const std::size_t fit = 49152 / (kMaxWidth * sizeof(T));
+    if (fit < 24) return fit < 1 ? std::size_t{1} : fit;
+    return std::min<std::size_t>(96, fit / 24 * 24);
+  }();
 
   // layer_input_size(), layer_output_size(), layer_activation()
   //
@@ -239,7 +243,7 @@ class Network {
   //
   // `rows` rows, each kInputSize values at x + r * kInputSize, to rows of
   // kOutputSize values at y + r * kOutputSize. Real-time safe: the scratch
-  // lives on the stack (at most 2 x 32 KiB).
+  // lives on the stack (at most 2 x 48 KiB).
   void ForwardBatch(const T* x, std::size_t rows, T* y) const noexcept {
     alignas(kernels::kAlignment) T a[kBlockRows * kMaxWidth];
     alignas(kernels::kAlignment) T b[kBlockRows * kMaxWidth];

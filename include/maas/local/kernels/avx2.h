@@ -1,0 +1,168 @@
+// -----------------------------------------------------------------------------
+// File: local/kernels/avx2.h
+// -----------------------------------------------------------------------------
+//
+// AVX2 + FMA kernels, namespace `maas::kernels::avx2`: 8 floats or 4 doubles
+// per vector, 16 vector registers. Every function carries the GCC / Clang
+// attribute `target("avx2,fma")`, so this header compiles in a build without
+// -m flags and the kernels are reachable by runtime dispatch (kernels.h);
+// calling them on a CPU without AVX2 and FMA is undefined — check
+// `maas::kernels::CpuSupports(Isa::kAvx2)` first. The algorithm is shared with
+// the other ISAs (simd_dense-inl.h); this file supplies the vector operations.
+// No Abseil: also used by the kernel tests alone.
+//
+// Defines MAAS_KERNELS_HAVE_AVX2 when the kernels are available (x86-64 with
+// GCC or Clang).
+
+#ifndef MAAS_LOCAL_KERNELS_AVX2_H_
+#define MAAS_LOCAL_KERNELS_AVX2_H_
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MAAS_KERNELS_HAVE_AVX2 1
+
+// GCC 12's intrinsics initialise "undefined" vectors as `__Y = __Y`, which
+// -Wmaybe-uninitialized reports where they are inlined (GCC bug 105593, fixed
+// in 13); the warning is silenced for the intrinsic headers only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <cstddef>
+#include <cstdint>
+
+#include "maas/local/kernels/activation_kind.h"
+#include "maas/local/kernels/layout.h"
+#include "maas/local/kernels/math_constants.h"
+
+#define MAAS_KERNELS_TARGET __attribute__((target("avx2,fma")))
+
+namespace maas {
+namespace kernels {
+namespace avx2 {
+
+inline constexpr std::size_t kVectorRegisters = 16;
+
+template <typename T>
+struct Ops;
+
+template <>
+struct Ops<float> {
+  using V = __m256;
+  static constexpr std::size_t kLanes = 8;
+  MAAS_KERNELS_TARGET static V Zero() { return _mm256_setzero_ps(); }
+  MAAS_KERNELS_TARGET static V Set(float a) { return _mm256_set1_ps(a); }
+  MAAS_KERNELS_TARGET static V Load(const float* p) { return _mm256_loadu_ps(p); }
+  MAAS_KERNELS_TARGET static void Store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  MAAS_KERNELS_TARGET static V Add(V a, V b) { return _mm256_add_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Div(V a, V b) { return _mm256_div_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm256_max_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Min(V a, V b) { return _mm256_min_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Abs(V a) {
+    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a);
+  }
+  MAAS_KERNELS_TARGET static V CopySign(V mag, V sign) {
+    const V s = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(s, mag), _mm256_and_ps(s, sign));
+  }
+  MAAS_KERNELS_TARGET static V SelectLess(V a, V b, V t, V f) {
+    return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+  }
+  // All-ones in lanes [0, n).
+  MAAS_KERNELS_TARGET static V First(std::size_t n) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), idx));
+  }
+  MAAS_KERNELS_TARGET static V KeepFirst(V v, std::size_t n) {
+    return _mm256_and_ps(v, First(n));
+  }
+  MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, float value) {
+    return _mm256_blendv_ps(_mm256_set1_ps(value), v, First(n));
+  }
+  MAAS_KERNELS_TARGET static float ReduceMax(V v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+  }
+  MAAS_KERNELS_TARGET static float ReduceAdd(V v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+  }
+  MAAS_KERNELS_TARGET static V ShiftToExponent(V t) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
+  }
+};
+
+template <>
+struct Ops<double> {
+  using V = __m256d;
+  static constexpr std::size_t kLanes = 4;
+  MAAS_KERNELS_TARGET static V Zero() { return _mm256_setzero_pd(); }
+  MAAS_KERNELS_TARGET static V Set(double a) { return _mm256_set1_pd(a); }
+  MAAS_KERNELS_TARGET static V Load(const double* p) { return _mm256_loadu_pd(p); }
+  MAAS_KERNELS_TARGET static void Store(double* p, V v) { _mm256_storeu_pd(p, v); }
+  MAAS_KERNELS_TARGET static V Add(V a, V b) { return _mm256_add_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Sub(V a, V b) { return _mm256_sub_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Div(V a, V b) { return _mm256_div_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm256_max_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Min(V a, V b) { return _mm256_min_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Abs(V a) {
+    return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a);
+  }
+  MAAS_KERNELS_TARGET static V CopySign(V mag, V sign) {
+    const V s = _mm256_set1_pd(-0.0);
+    return _mm256_or_pd(_mm256_andnot_pd(s, mag), _mm256_and_pd(s, sign));
+  }
+  MAAS_KERNELS_TARGET static V SelectLess(V a, V b, V t, V f) {
+    return _mm256_blendv_pd(f, t, _mm256_cmp_pd(a, b, _CMP_LT_OQ));
+  }
+  MAAS_KERNELS_TARGET static V First(std::size_t n) {
+    const __m256i idx = _mm256_setr_epi64x(0, 1, 2, 3);
+    return _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+        _mm256_set1_epi64x(static_cast<long long>(n)), idx));
+  }
+  MAAS_KERNELS_TARGET static V KeepFirst(V v, std::size_t n) {
+    return _mm256_and_pd(v, First(n));
+  }
+  MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, double value) {
+    return _mm256_blendv_pd(_mm256_set1_pd(value), v, First(n));
+  }
+  MAAS_KERNELS_TARGET static double ReduceMax(V v) {
+    __m128d m = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    m = _mm_max_sd(m, _mm_unpackhi_pd(m, m));
+    return _mm_cvtsd_f64(m);
+  }
+  MAAS_KERNELS_TARGET static double ReduceAdd(V v) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+    return _mm_cvtsd_f64(s);
+  }
+  MAAS_KERNELS_TARGET static V ShiftToExponent(V t) {
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t), 52));
+  }
+};
+
+#include "maas/local/kernels/simd_dense-inl.h"  // NOLINT(build/include)
+
+}  // namespace avx2
+}  // namespace kernels
+}  // namespace maas
+
+#undef MAAS_KERNELS_TARGET
+
+#endif  // __x86_64__ && (__GNUC__ || __clang__)
+#endif  // MAAS_LOCAL_KERNELS_AVX2_H_

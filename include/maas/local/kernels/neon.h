@@ -1,0 +1,119 @@
+// -----------------------------------------------------------------------------
+// File: local/kernels/neon.h
+// -----------------------------------------------------------------------------
+//
+// NEON (AArch64 Advanced SIMD) kernels, namespace `maas::kernels::neon`:
+// 4 floats or 2 doubles per vector, 32 vector registers. NEON is part of the
+// AArch64 baseline, so no function attribute and no runtime check are needed.
+// The algorithm is shared with the other ISAs (simd_dense-inl.h); this file
+// supplies the vector operations. No Abseil: built by the bare aarch64 cross
+// compiler in the NEON kernel test.
+//
+// Defines MAAS_KERNELS_HAVE_NEON when compiled for AArch64 with NEON.
+
+#ifndef MAAS_LOCAL_KERNELS_NEON_H_
+#define MAAS_LOCAL_KERNELS_NEON_H_
+
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define MAAS_KERNELS_HAVE_NEON 1
+
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "maas/local/kernels/activation_kind.h"
+#include "maas/local/kernels/layout.h"
+#include "maas/local/kernels/math_constants.h"
+
+#define MAAS_KERNELS_TARGET
+
+namespace maas {
+namespace kernels {
+namespace neon {
+
+inline constexpr std::size_t kVectorRegisters = 32;
+
+template <typename T>
+struct Ops;
+
+template <>
+struct Ops<float> {
+  using V = float32x4_t;
+  static constexpr std::size_t kLanes = 4;
+  static V Zero() { return vdupq_n_f32(0.0f); }
+  static V Set(float a) { return vdupq_n_f32(a); }
+  static V Load(const float* p) { return vld1q_f32(p); }
+  static void Store(float* p, V v) { vst1q_f32(p, v); }
+  static V Add(V a, V b) { return vaddq_f32(a, b); }
+  static V Sub(V a, V b) { return vsubq_f32(a, b); }
+  static V Mul(V a, V b) { return vmulq_f32(a, b); }
+  static V Div(V a, V b) { return vdivq_f32(a, b); }
+  static V Fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
+  static V Max(V a, V b) { return vmaxq_f32(a, b); }
+  static V Min(V a, V b) { return vminq_f32(a, b); }
+  static V Abs(V a) { return vabsq_f32(a); }
+  static V CopySign(V mag, V sign) {
+    return vbslq_f32(vdupq_n_u32(0x80000000u), sign, mag);
+  }
+  static V SelectLess(V a, V b, V t, V f) { return vbslq_f32(vcltq_f32(a, b), t, f); }
+  static uint32x4_t First(std::size_t n) {
+    const std::uint32_t idx[4] = {0, 1, 2, 3};
+    return vcltq_u32(vld1q_u32(idx), vdupq_n_u32(static_cast<std::uint32_t>(n)));
+  }
+  static V KeepFirst(V v, std::size_t n) { return vbslq_f32(First(n), v, Zero()); }
+  static V FillAfter(V v, std::size_t n, float value) {
+    return vbslq_f32(First(n), v, vdupq_n_f32(value));
+  }
+  static float ReduceMax(V v) { return vmaxvq_f32(v); }
+  static float ReduceAdd(V v) { return vaddvq_f32(v); }
+  static V ShiftToExponent(V t) {
+    return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(t), 23));
+  }
+};
+
+template <>
+struct Ops<double> {
+  using V = float64x2_t;
+  static constexpr std::size_t kLanes = 2;
+  static V Zero() { return vdupq_n_f64(0.0); }
+  static V Set(double a) { return vdupq_n_f64(a); }
+  static V Load(const double* p) { return vld1q_f64(p); }
+  static void Store(double* p, V v) { vst1q_f64(p, v); }
+  static V Add(V a, V b) { return vaddq_f64(a, b); }
+  static V Sub(V a, V b) { return vsubq_f64(a, b); }
+  static V Mul(V a, V b) { return vmulq_f64(a, b); }
+  static V Div(V a, V b) { return vdivq_f64(a, b); }
+  static V Fma(V a, V b, V c) { return vfmaq_f64(c, a, b); }
+  static V Max(V a, V b) { return vmaxq_f64(a, b); }
+  static V Min(V a, V b) { return vminq_f64(a, b); }
+  static V Abs(V a) { return vabsq_f64(a); }
+  static V CopySign(V mag, V sign) {
+    return vbslq_f64(vdupq_n_u64(0x8000000000000000ull), sign, mag);
+  }
+  static V SelectLess(V a, V b, V t, V f) { return vbslq_f64(vcltq_f64(a, b), t, f); }
+  static uint64x2_t First(std::size_t n) {
+    const std::uint64_t idx[2] = {0, 1};
+    return vcltq_u64(vld1q_u64(idx), vdupq_n_u64(static_cast<std::uint64_t>(n)));
+  }
+  static V KeepFirst(V v, std::size_t n) { return vbslq_f64(First(n), v, Zero()); }
+  static V FillAfter(V v, std::size_t n, double value) {
+    return vbslq_f64(First(n), v, vdupq_n_f64(value));
+  }
+  static double ReduceMax(V v) { return vmaxvq_f64(v); }
+  static double ReduceAdd(V v) { return vaddvq_f64(v); }
+  static V ShiftToExponent(V t) {
+    return vreinterpretq_f64_u64(vshlq_n_u64(vreinterpretq_u64_f64(t), 52));
+  }
+};
+
+#include "maas/local/kernels/simd_dense-inl.h"  // NOLINT(build/include)
+
+}  // namespace neon
+}  // namespace kernels
+}  // namespace maas
+
+#undef MAAS_KERNELS_TARGET
+
+#endif  // __aarch64__ && __ARM_NEON
+#endif  // MAAS_LOCAL_KERNELS_NEON_H_

@@ -1,0 +1,353 @@
+// -----------------------------------------------------------------------------
+// File: local/kernels/simd_dense-inl.h
+// -----------------------------------------------------------------------------
+//
+// The SIMD dense-layer algorithm shared by every ISA file. Deliberately has no
+// include guard: `avx2.h`, `avx512.h` and `neon.h` each include it inside
+// their own namespace (`maas::kernels::avx2`, ...) after defining
+//
+//   - `Ops<T>` for T = float and double: the vector type `V`, `kLanes`, and
+//     static functions Zero, Set, Load, Store (unaligned), Add, Sub, Mul, Div,
+//     Fma (a * b + c), Max, Min, Abs, CopySign(magnitude, sign source),
+//     SelectLess(a, b, t, f) = a < b ? t : f, KeepFirst(v, n) (lanes >= n
+//     become 0), FillAfter(v, n, value), ReduceMax, ReduceAdd, and
+//     ShiftToExponent(t) (bit pattern shifted left by the mantissa width);
+//   - `kVectorRegisters`, the number of architectural vector registers;
+//   - the macro `MAAS_KERNELS_TARGET`, the function attribute that enables the
+//     ISA (GCC/Clang `target(...)`), or nothing.
+//
+// so every function below is compiled once per ISA under its own namespace
+// (no ODR clash between bodies built for different instruction sets).
+// It must not include anything: the including file provides <cstddef>,
+// `layout.h`, `activation_kind.h` and `math_constants.h`.
+//
+// Algorithm (weights input-major, see layout.h):
+//   - one row at a time (latency): the outputs are cut into blocks of at most
+//     8 (4 with 16 registers) vectors; each output keeps kSplit independent
+//     partial sums over the inputs so that at least 8 FMAs are in flight,
+//     hiding the FMA latency; partial sums are added at the end;
+//   - many rows (throughput): a register tile of kRows rows x kCols vectors
+//     (each with the same kSplit partial sums, so results are bit-identical
+//     to the one-row path) reuses each loaded weight vector for kRows rows
+//     and each broadcast input for kCols vectors; column panels are the outer
+//     loop so a panel of weights stays in L1 while all row tiles pass over
+//     it. Rows that do not fill a tile use the one-row path.
+// Softmax is applied per row after all columns, with the padding lanes
+// excluded from the maximum and the sum; every lane in [kOut, y_stride) is
+// written as 0.
+
+// Exp()
+//
+// Vector e^x; see math_constants.h for the method and accuracy.
+template <typename T>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Exp(typename Ops<T>::V x) {
+  using O = Ops<T>;
+  using C = ::maas::kernels::detail::MathConstants<T>;
+  x = O::Min(O::Max(x, O::Set(C::kExpMin)), O::Set(C::kExpMax));
+  const auto magic = O::Set(C::kRoundMagic);
+  const auto t = O::Fma(x, O::Set(C::kLog2e), magic);  // magic + round(x log2 e)
+  const auto n = O::Sub(t, magic);
+  auto r = O::Fma(n, O::Set(-C::kLn2Hi), x);
+  r = O::Fma(n, O::Set(-C::kLn2Lo), r);
+  auto p = O::Set(C::kExpCoeff[C::kExpDegree]);
+  for (std::size_t k = C::kExpDegree; k-- > 0;) {
+    p = O::Fma(p, r, O::Set(C::kExpCoeff[k]));
+  }
+  const auto scale = O::ShiftToExponent(O::Add(t, O::Set(C::kExponentBias)));
+  return O::Mul(p, scale);
+}
+
+// Sigmoid()
+//
+// 1 / (1 + e^-x); e^-x saturates at the exp clamp, so no overflow.
+template <typename T>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Sigmoid(typename Ops<T>::V x) {
+  using O = Ops<T>;
+  const auto one = O::Set(T(1));
+  return O::Div(one, O::Add(one, Exp<T>(O::Sub(O::Zero(), x))));
+}
+
+// Tanh()
+//
+// Odd series below kTanhSmall, (1 - e) / (1 + e) with e = exp(-2|x|) above.
+template <typename T>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Tanh(typename Ops<T>::V x) {
+  using O = Ops<T>;
+  using C = ::maas::kernels::detail::MathConstants<T>;
+  const auto a = O::Abs(x);
+  const auto one = O::Set(T(1));
+  const auto e = Exp<T>(O::Mul(a, O::Set(T(-2))));
+  const auto big = O::CopySign(O::Div(O::Sub(one, e), O::Add(one, e)), x);
+  const auto z = O::Mul(x, x);
+  constexpr std::size_t kTerms = ::maas::kernels::detail::kTanhTerms;
+  auto p = O::Set(static_cast<T>(::maas::kernels::detail::kTanhCoeff[kTerms - 1]));
+  for (std::size_t k = kTerms - 1; k-- > 0;) {
+    p = O::Fma(p, z, O::Set(static_cast<T>(::maas::kernels::detail::kTanhCoeff[k])));
+  }
+  const auto small = O::Mul(x, p);
+  return O::SelectLess(a, O::Set(C::kTanhSmall), small, big);
+}
+
+// Activate()
+//
+// The element-wise activations; softmax (a row operation) passes through.
+template <typename T, ::maas::Activation kAct>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Activate(typename Ops<T>::V v) {
+  using O = Ops<T>;
+  if constexpr (kAct == ::maas::Activation::kRelu) {
+    return O::Max(v, O::Zero());
+  } else if constexpr (kAct == ::maas::Activation::kSigmoid) {
+    return Sigmoid<T>(v);
+  } else if constexpr (kAct == ::maas::Activation::kTanh) {
+    return Tanh<T>(v);
+  } else {
+    return v;
+  }
+}
+
+// SoftmaxRow()
+//
+// In-place stable softmax over y[0, n), n >= 1; y must hold whole vectors up
+// to n rounded up to kLanes. Padding lanes of the last vector take no part in
+// the maximum or the sum and are left 0.
+template <typename T>
+MAAS_KERNELS_TARGET inline void SoftmaxRow(T* y, std::size_t n) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  const std::size_t full = n / kL;
+  const std::size_t rem = n % kL;
+  auto m = O::Set(y[0]);
+  for (std::size_t v = 0; v < full; ++v) m = O::Max(m, O::Load(y + v * kL));
+  if (rem != 0) m = O::Max(m, O::FillAfter(O::Load(y + full * kL), rem, y[0]));
+  const auto mx = O::Set(O::ReduceMax(m));
+  auto s = O::Zero();
+  for (std::size_t v = 0; v < full; ++v) {
+    const auto e = Exp<T>(O::Sub(O::Load(y + v * kL), mx));
+    O::Store(y + v * kL, e);
+    s = O::Add(s, e);
+  }
+  if (rem != 0) {
+    const auto e = O::KeepFirst(Exp<T>(O::Sub(O::Load(y + full * kL), mx)), rem);
+    O::Store(y + full * kL, e);
+    s = O::Add(s, e);
+  }
+  const auto inv = O::Set(T(1) / O::ReduceAdd(s));
+  const std::size_t vecs = full + (rem != 0 ? 1 : 0);
+  for (std::size_t v = 0; v < vecs; ++v) {
+    O::Store(y + v * kL, O::Mul(O::Load(y + v * kL), inv));
+  }
+}
+
+// FinishRow()
+//
+// Applies softmax if asked, then writes 0 to every lane in [n, stride).
+template <typename T, ::maas::Activation kAct>
+MAAS_KERNELS_TARGET inline void FinishRow(T* y, std::size_t n,
+                                          std::size_t stride) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  if constexpr (kAct == ::maas::Activation::kSoftmax) SoftmaxRow<T>(y, n);
+  std::size_t j = n;
+  if (n % kL != 0) {
+    const std::size_t v = n - n % kL;
+    // Identity and ReLU keep the zero padding of weights and bias; the others
+    // (sigmoid(0) = 0.5) are masked.
+    if constexpr (kAct == ::maas::Activation::kSigmoid ||
+                  kAct == ::maas::Activation::kTanh) {
+      O::Store(y + v, O::KeepFirst(O::Load(y + v), n % kL));
+    }
+    j = v + kL;
+  }
+  for (; j + kL <= stride; j += kL) O::Store(y + j, O::Zero());
+  for (; j < stride; ++j) y[j] = T(0);
+}
+
+// Tile<T, kRows, kCols, kSplit, kAct>()
+//
+// kIn inputs, kRows rows x kCols output vectors, each with kSplit partial sums over the
+// inputs (input i goes to partial sum i % kSplit; the inputs after the last
+// whole group of kSplit go to sum 0; sums are added pairwise at the end), all
+// in registers over the whole input loop: one weight load feeds kRows FMAs,
+// one broadcast feeds kCols. The summation order of an output depends only on
+// kSplit, so a one-row tile (kRows = 1) and a many-row tile with the same
+// kSplit give bit-identical results.
+template <typename T, std::size_t kIn, std::size_t kRows, std::size_t kCols,
+          std::size_t kSplit, ::maas::Activation kAct>
+MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
+                                     const T* b, const T* x,
+                                     std::size_t x_stride, T* y,
+                                     std::size_t y_stride) {
+  using O = Ops<T>;
+  using V = typename O::V;
+  constexpr std::size_t kL = O::kLanes;
+  V acc[kSplit][kRows][kCols];
+#pragma GCC unroll 16
+  for (std::size_t v = 0; v < kCols; ++v) {
+    const V bv = O::Load(b + v * kL);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < kRows; ++r) acc[0][r][v] = bv;
+  }
+#pragma GCC unroll 16
+  for (std::size_t s = 1; s < kSplit; ++s) {
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < kRows; ++r) {
+#pragma GCC unroll 16
+      for (std::size_t v = 0; v < kCols; ++v) acc[s][r][v] = O::Zero();
+    }
+  }
+  constexpr std::size_t kMain = kIn / kSplit * kSplit;
+  // The body already holds kSplit x kRows x kCols FMAs; unrolling the input
+  // loop further only grows the code.
+#pragma GCC unroll 1
+  for (std::size_t i = 0; i < kMain; i += kSplit) {
+#pragma GCC unroll 16
+    for (std::size_t s = 0; s < kSplit; ++s) {
+      V wv[kCols];
+      const T* wr = w + (i + s) * w_stride;
+#pragma GCC unroll 16
+      for (std::size_t v = 0; v < kCols; ++v) wv[v] = O::Load(wr + v * kL);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRows; ++r) {
+        const V xr = O::Set(x[r * x_stride + i + s]);
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < kCols; ++v) {
+          acc[s][r][v] = O::Fma(xr, wv[v], acc[s][r][v]);
+        }
+      }
+    }
+  }
+  if constexpr (kMain < kIn) {
+    for (std::size_t i = kMain; i < kIn; ++i) {
+      V wv[kCols];
+      const T* wr = w + i * w_stride;
+#pragma GCC unroll 16
+      for (std::size_t v = 0; v < kCols; ++v) wv[v] = O::Load(wr + v * kL);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRows; ++r) {
+        const V xr = O::Set(x[r * x_stride + i]);
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < kCols; ++v) {
+          acc[0][r][v] = O::Fma(xr, wv[v], acc[0][r][v]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t h = 1; h < kSplit; h *= 2) {
+#pragma GCC unroll 16
+    for (std::size_t s = 0; s + h < kSplit; s += 2 * h) {
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRows; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < kCols; ++v) {
+          acc[s][r][v] = O::Add(acc[s][r][v], acc[s + h][r][v]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < kRows; ++r) {
+#pragma GCC unroll 16
+    for (std::size_t v = 0; v < kCols; ++v) {
+      O::Store(y + r * y_stride + v * kL, Activate<T, kAct>(acc[0][r][v]));
+    }
+  }
+}
+
+// DenseShape<T, kIn, kOut>
+//
+// Blocking chosen at compile time from the layer size and the register file
+// (kAcc accumulators: 24 of 32 registers, 12 of 16).
+//   kSplit     partial sums per output, so that one row has at least 8
+//              independent FMA chains (4-cycle latency x 2 FMA ports);
+//   kRowCols   output vectors per block of the one-row path (<= 8 or 4);
+//   kTileCols  output vectors per many-row tile: 4 while a panel of kIn x 4
+//              vectors fits in 32 KiB of L1, else 2 (kSplit = 1) or fewer;
+//   kTileRows  rows per tile, kAcc / (kTileCols * kSplit).
+template <typename T, std::size_t kIn, std::size_t kOut>
+struct DenseShape {
+  static constexpr std::size_t kL = Ops<T>::kLanes;
+  static constexpr bool kWide = kVectorRegisters >= 32;
+  static constexpr std::size_t kAcc = kWide ? 24 : 12;
+  static constexpr std::size_t kVecs = (kOut + kL - 1) / kL;
+  static constexpr std::size_t kMaxRowCols = kWide ? 8 : 4;
+  static constexpr std::size_t kRowCols = kVecs < kMaxRowCols ? kVecs : kMaxRowCols;
+  static constexpr std::size_t kSplit = [] {
+    std::size_t s = (8 + kRowCols - 1) / kRowCols;
+    s = s > kIn ? kIn : s;
+    return s < 1 ? std::size_t{1} : s;
+  }();
+  static constexpr std::size_t kTileCols = [] {
+    std::size_t c = kVecs < 4 ? kVecs : 4;
+    if (c == 4 && kIn * 4 * kL * sizeof(T) > 32768) c = 2;
+    while (c > 1 && c * kSplit > kAcc) --c;
+    return c;
+  }();
+  static constexpr std::size_t kTileRows = [] {
+    const std::size_t r = kAcc / (kTileCols * kSplit);
+    return r < 1 ? std::size_t{1} : r;
+  }();
+};
+
+// Dense<T, kIn, kOut, kAct>()
+//
+// The kernel contract of `maas::kernels::DenseLayer` (kernels.h): for each of
+// `rows` rows, y = act(x W + b); `w` has kIn rows of PaddedSize<T>(kOut)
+// values and `b` PaddedSize<T>(kOut) values, padding zero; y_stride >=
+// PaddedSize<T>(kOut); lanes [kOut, y_stride) of each output row are written
+// as 0. Any alignment. x and y must not overlap. A row's result does not
+// depend on how many rows are processed with it.
+// Real-time safe: no allocation, no locks, no exceptions.
+template <typename T, std::size_t kIn, std::size_t kOut, ::maas::Activation kAct>
+MAAS_KERNELS_TARGET void Dense(const T* w, const T* b, const T* x,
+                               std::size_t x_stride, T* y,
+                               std::size_t y_stride, std::size_t rows) noexcept {
+  using S = DenseShape<T, kIn, kOut>;
+  constexpr std::size_t kL = S::kL;
+  constexpr std::size_t kStride = ::maas::kernels::PaddedSize<T>(kOut);
+  constexpr ::maas::Activation kTileAct =
+      kAct == ::maas::Activation::kSoftmax ? ::maas::Activation::kIdentity : kAct;
+  constexpr std::size_t kSplit = S::kSplit;
+  constexpr std::size_t kR = S::kTileRows;
+  constexpr std::size_t kC = S::kTileCols;
+  constexpr std::size_t kFullCols = S::kVecs / kC;
+  constexpr std::size_t kRestCols = S::kVecs % kC;
+  const std::size_t tiled = kR > 1 ? rows / kR * kR : 0;
+  if (tiled != 0) {
+    for (std::size_t c = 0; c < kFullCols; ++c) {
+      for (std::size_t r = 0; r < tiled; r += kR) {
+        Tile<T, kIn, kR, kC, kSplit, kTileAct>(
+            w + c * kC * kL, kStride, b + c * kC * kL, x + r * x_stride,
+            x_stride, y + r * y_stride + c * kC * kL, y_stride);
+      }
+    }
+    if constexpr (kRestCols != 0) {
+      for (std::size_t r = 0; r < tiled; r += kR) {
+        Tile<T, kIn, kR, kRestCols, kSplit, kTileAct>(
+            w + kFullCols * kC * kL, kStride, b + kFullCols * kC * kL,
+            x + r * x_stride, x_stride,
+            y + r * y_stride + kFullCols * kC * kL, y_stride);
+      }
+    }
+  }
+  constexpr std::size_t kRC = S::kRowCols;
+  constexpr std::size_t kRowFull = S::kVecs / kRC;
+  constexpr std::size_t kRowRest = S::kVecs % kRC;
+  for (std::size_t r = tiled; r < rows; ++r) {
+    const T* xr = x + r * x_stride;
+    T* yr = y + r * y_stride;
+    for (std::size_t c = 0; c < kRowFull; ++c) {
+      Tile<T, kIn, 1, kRC, kSplit, kTileAct>(w + c * kRC * kL, kStride,
+                                             b + c * kRC * kL, xr, 0,
+                                             yr + c * kRC * kL, 0);
+    }
+    if constexpr (kRowRest != 0) {
+      Tile<T, kIn, 1, kRowRest, kSplit, kTileAct>(
+          w + kRowFull * kRC * kL, kStride, b + kRowFull * kRC * kL, xr, 0,
+          yr + kRowFull * kRC * kL, 0);
+    }
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    FinishRow<T, kAct>(y + r * y_stride, kOut, y_stride);
+  }
+}

@@ -1,0 +1,54 @@
+// Every SIMD dense kernel this build has and this CPU runs (plus the
+// dispatched seam DenseLayer) against the scalar oracle, float: tolerances and
+// checks in kernel_check.h.
+#include <utility>
+
+#include "doctest/doctest.h"
+#include "kernels/kernel_check.h"
+
+namespace mkt = maas_kernel_test;
+using maas::Activation;
+
+TEST_SUITE("kernels.float") {
+  TEST_CASE("identity: every input size x every output size, batches 1 2 5 64") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckFullGrid<float, Activation::kIdentity>(
+          impl, std::make_index_sequence<mkt::kNumSizes>());
+    }
+  }
+
+  TEST_CASE("relu: every output size, inputs 7 100") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckGrid<float, Activation::kRelu, 7, 100>(impl);
+    }
+  }
+
+  TEST_CASE("sigmoid: every output size, inputs 7 100") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckGrid<float, Activation::kSigmoid, 7, 100>(impl);
+    }
+  }
+
+  TEST_CASE("tanh: every output size, inputs 7 100") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckGrid<float, Activation::kTanh, 7, 100>(impl);
+    }
+  }
+
+  TEST_CASE("softmax: every output size, inputs 7 100; rows sum to 1") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckGrid<float, Activation::kSoftmax, 7, 100>(impl);
+    }
+  }
+
+  TEST_CASE("softmax padding lanes never enter the sum or the maximum") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckUniformSoftmax<float, 1>(impl);
+      mkt::CheckUniformSoftmax<float, 3>(impl);
+      mkt::CheckUniformSoftmax<float, 5>(impl);
+      mkt::CheckUniformSoftmax<float, 10>(impl);
+      mkt::CheckUniformSoftmax<float, 17>(impl);
+      mkt::CheckUniformSoftmax<float, 100>(impl);
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// Shared checks for the dense kernels: every SIMD implementation against the
+// scalar oracle (maas::kernels::scalar), for a grid of layer sizes, batch
+// sizes and activations. Free of Abseil: also built by the bare aarch64 cross
+// compiler for the NEON test (tests/kernels/neon/).
+//
+// Tolerances (stated once, used everywhere):
+//   float : |got - want| <= 1e-5  * max(|want|, 0.1)
+//   double: |got - want| <= 1e-12 * max(|want|, 0.1)
+// The absolute floor 0.1 is for outputs near zero: a SIMD kernel sums the up
+// to 100 products in a different order than scalar, and the rounding of a sum
+// of O(1) terms is relative to the terms, not to a small result. Outputs are
+// O(1) by construction (x in [-2, 2], weights scaled by 1.5 / sqrt(kIn)).
+// Padding lanes [kOut, y_stride) must be exactly 0; softmax rows must sum to 1
+// within 1e-6 (float) / 1e-12 (double); a row computed alone must be
+// bit-identical to the same row computed in a batch of 64.
+#ifndef MAAS_TESTS_KERNELS_KERNEL_CHECK_H_
+#define MAAS_TESTS_KERNELS_KERNEL_CHECK_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "doctest/doctest.h"
+#include "maas/local/kernels/kernels.h"
+
+namespace maas_kernel_test {
+
+using maas::Activation;
+using maas::kernels::DenseFn;
+using maas::kernels::Isa;
+
+inline constexpr std::size_t kSizes[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100};
+inline constexpr std::size_t kNumSizes = sizeof(kSizes) / sizeof(kSizes[0]);
+inline constexpr std::size_t kBatches[] = {1, 2, 5, 64};
+inline constexpr double kAbsFloor = 0.1;
+
+template <typename T>
+constexpr double RelTol() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
+}
+template <typename T>
+constexpr double SumTol() {
+  return std::is_same_v<T, float> ? 1e-6 : 1e-12;
+}
+
+inline const char* ActName(Activation a) {
+  switch (a) {
+    case Activation::kIdentity: return "identity";
+    case Activation::kRelu: return "relu";
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kTanh: return "tanh";
+    case Activation::kSoftmax: return "softmax";
+  }
+  return "?";
+}
+
+// One implementation under test: a name and the kernel for a given shape.
+struct Impl {
+  const char* name;
+  Isa isa;
+  bool dispatch;  // true: maas::kernels::DenseLayer itself
+};
+
+// The SIMD implementations this build has and this CPU runs, plus the seam.
+inline std::vector<Impl> ImplsUnderTest() {
+  std::vector<Impl> impls;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+    if (maas::kernels::CpuSupports(isa)) {
+      impls.push_back({maas::kernels::IsaName(isa), isa, false});
+    }
+  }
+  impls.push_back({"DenseLayer (dispatched)", Isa::kScalar, true});
+  return impls;
+}
+
+template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
+DenseFn<T> KernelOf(const Impl& impl) {
+  if (impl.dispatch) return &maas::kernels::DenseLayer<T, kIn, kOut, kAct>;
+  return maas::kernels::DenseKernel<T, kIn, kOut, kAct>(impl.isa);
+}
+
+// Random layer in the kernel layout; padding lanes zero.
+template <typename T, std::size_t kIn, std::size_t kOut>
+struct RandomLayer {
+  static constexpr std::size_t kStride = maas::kernels::PaddedSize<T>(kOut);
+  std::vector<T> w = std::vector<T>(kIn * kStride, T(0));
+  std::vector<T> b = std::vector<T>(kStride, T(0));
+  explicit RandomLayer(std::mt19937& rng) {
+    std::uniform_real_distribution<double> u(-1, 1);
+    const double scale = 1.5 / std::sqrt(static_cast<double>(kIn));
+    for (std::size_t i = 0; i < kIn; ++i) {
+      for (std::size_t j = 0; j < kOut; ++j) {
+        w[i * kStride + j] = static_cast<T>(u(rng) * scale);
+      }
+    }
+    for (std::size_t j = 0; j < kOut; ++j) b[j] = static_cast<T>(u(rng));
+  }
+};
+
+// Checks one implementation on one layer shape for every batch size.
+template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
+void CheckShape(const Impl& impl) {
+  const DenseFn<T> fn = KernelOf<T, kIn, kOut, kAct>(impl);
+  const bool compiled = fn != nullptr;
+  REQUIRE(compiled);
+  std::mt19937 rng(static_cast<unsigned>(kIn * 1000 + kOut * 10 +
+                                         static_cast<unsigned>(kAct)));
+  const RandomLayer<T, kIn, kOut> layer(rng);
+  constexpr std::size_t kStride = RandomLayer<T, kIn, kOut>::kStride;
+  // Odd strides: rows start at arbitrary alignments, and the zeroed tail
+  // [kOut, y_stride) has a part that is not a whole vector.
+  const std::size_t x_stride = kIn + 3;
+  const std::size_t y_stride = kStride + 5;
+  std::uniform_real_distribution<double> u(-2, 2);
+  for (std::size_t rows : kBatches) {
+    INFO(impl.name, ": ", sizeof(T) == 4 ? "float" : "double", " ", kIn, " -> ",
+         kOut, " ", ActName(kAct), ", ", rows, " rows");
+    std::vector<T> x(rows * x_stride);
+    for (T& v : x) v = static_cast<T>(u(rng));
+    std::vector<T> want(rows * y_stride, std::numeric_limits<T>::quiet_NaN());
+    std::vector<T> got(rows * y_stride, std::numeric_limits<T>::quiet_NaN());
+    maas::kernels::scalar::Dense<T, kIn, kOut, kAct>(
+        layer.w.data(), layer.b.data(), x.data(), x_stride, want.data(),
+        y_stride, rows);
+    fn(layer.w.data(), layer.b.data(), x.data(), x_stride, got.data(),
+       y_stride, rows);
+    double worst = 0;
+    double worst_sum = 0;
+    std::size_t nonzero_padding = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      double sum = 0;
+      for (std::size_t j = 0; j < kOut; ++j) {
+        const double g = got[r * y_stride + j];
+        const double e = want[r * y_stride + j];
+        const double err = std::abs(g - e) / std::max(std::abs(e), kAbsFloor);
+        worst = std::isnan(err) ? std::numeric_limits<double>::infinity()
+                                : std::max(worst, err);
+        sum += g;
+      }
+      worst_sum = std::max(worst_sum, std::abs(sum - 1.0));
+      for (std::size_t j = kOut; j < y_stride; ++j) {
+        if (!(got[r * y_stride + j] == T(0))) ++nonzero_padding;
+      }
+    }
+    CHECK(worst <= RelTol<T>());
+    CHECK(nonzero_padding == 0);
+    if constexpr (kAct == Activation::kSoftmax) CHECK(worst_sum <= SumTol<T>());
+    if (rows == 64) {
+      // A row alone gives exactly the bits it gives inside a batch.
+      std::size_t differ = 0;
+      std::vector<T> one(y_stride);
+      for (std::size_t r = 0; r < rows; ++r) {
+        fn(layer.w.data(), layer.b.data(), x.data() + r * x_stride, x_stride,
+           one.data(), y_stride, 1);
+        if (std::memcmp(one.data(), got.data() + r * y_stride,
+                        kOut * sizeof(T)) != 0) {
+          ++differ;
+        }
+      }
+      CHECK(differ == 0);
+    }
+  }
+}
+
+template <typename T, Activation kAct, std::size_t kIn, std::size_t... J>
+void CheckOuts(const Impl& impl, std::index_sequence<J...>) {
+  (CheckShape<T, kIn, kSizes[J], kAct>(impl), ...);
+}
+
+// Every output size in kSizes for the given input sizes.
+template <typename T, Activation kAct, std::size_t... kIns>
+void CheckGrid(const Impl& impl) {
+  (CheckOuts<T, kAct, kIns>(impl, std::make_index_sequence<kNumSizes>()), ...);
+}
+
+// All input sizes x all output sizes (the dot products).
+template <typename T, Activation kAct, std::size_t... I>
+void CheckFullGrid(const Impl& impl, std::index_sequence<I...>) {
+  CheckGrid<T, kAct, kSizes[I]...>(impl);
+}
+
+// The RTNeural pitfall: softmax of n equal logits is 1/n in every lane, for
+// sizes that are not a multiple of any vector width; padding lanes must not
+// enter the sum or the maximum.
+template <typename T, std::size_t kN>
+void CheckUniformSoftmax(const Impl& impl) {
+  constexpr std::size_t kStride = maas::kernels::PaddedSize<T>(kN);
+  std::vector<T> w(kStride, T(0)), b(kStride, T(0)), x(1, T(1));
+  for (std::size_t j = 0; j < kN; ++j) b[j] = T(-3);  // equal logits, not 0
+  std::vector<T> y(kStride, T(7));
+  KernelOf<T, 1, kN, Activation::kSoftmax>(impl)(w.data(), b.data(), x.data(), 1,
+                                                 y.data(), kStride, 1);
+  INFO(impl.name, " softmax of ", kN, " equal logits");
+  for (std::size_t j = 0; j < kN; ++j) {
+    CHECK(static_cast<double>(y[j]) ==
+          doctest::Approx(1.0 / static_cast<double>(kN)).epsilon(RelTol<T>()));
+  }
+  for (std::size_t j = kN; j < kStride; ++j) CHECK(y[j] == T(0));
+}
+
+}  // namespace maas_kernel_test
+
+#endif  // MAAS_TESTS_KERNELS_KERNEL_CHECK_H_
