@@ -3,8 +3,11 @@
 // binary extension, and every documented failure.
 
 #include "maas/remote/kserve_v2_codec.h"
+#include "maas/remote/detail/codec_json_reader.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -263,6 +266,43 @@ TEST_CASE_TEMPLATE("JSON round trip is bit-exact", T, float, double) {
   CHECK(std::isnan(r->outputs[0].template data<T>()[0]));
 }
 
+TEST_CASE_TEMPLATE("the JSON number reader agrees bit for bit with std::from_chars", T, float,
+                   double) {
+  // Independent reference: libstdc++'s correctly rounded std::from_chars.
+  auto read = [](const std::string& text, T* out) {
+    maas::detail::JsonReader r(text);
+    return r.ReadLeaf(out) && r.AtEnd();
+  };
+  std::vector<std::string> texts = {
+      "0", "-0", "1", "0.1", "16777217", "16777219", "-16777217", "9007199254740993",
+      "1.0000000596046448", "1.00000005960464477539062500", "3.4028235e38", "3.4028236e38",
+      "1e-45", "7e-46", "1.17549435e-38", "123456789012345678901234567890", "1e22", "1e23",
+      "4.9e-324", "2.2250738585072014e-308", "0.30000000000000004", "1E5", "1e+05", "-2.5E-3"};
+  std::mt19937_64 rng(11);
+  char buf[128];
+  for (int i = 0; i < 20000; ++i) {
+    const double mag = std::pow(10.0, static_cast<double>(static_cast<int>(rng() % 60) - 30));
+    const double v = (static_cast<double>(rng() % 2000001) - 1000000.0) / 1000.0 * mag;
+    switch (i % 5) {
+      case 0: std::snprintf(buf, sizeof(buf), "%.9g", v); break;
+      case 1: std::snprintf(buf, sizeof(buf), "%.17g", v); break;
+      case 2: std::snprintf(buf, sizeof(buf), "%.6e", v); break;
+      case 3: std::snprintf(buf, sizeof(buf), "%.12f", v); break;
+      default: *std::to_chars(buf, buf + 64, static_cast<float>(v)).ptr = '\0'; break;
+    }
+    texts.emplace_back(buf);
+  }
+  for (const std::string& t : texts) {
+    CAPTURE(t);
+    T want;
+    const auto r = std::from_chars(t.data(), t.data() + t.size(), want);
+    if (r.ec != std::errc()) continue;  // out of range: covered elsewhere
+    T got;
+    REQUIRE(read(t, &got));
+    CHECK(std::memcmp(&got, &want, sizeof(T)) == 0);
+  }
+}
+
 TEST_CASE("round trips every fixed-size datatype in JSON and binary, and BYTES") {
   const std::vector<std::int8_t> i8 = {-128, 0, 127};
   const std::vector<std::uint8_t> u8 = {0, 255, 7};
@@ -403,7 +443,8 @@ TEST_CASE("malformed replies are kDataLoss with a message naming the problem") {
   const Case cases[] = {
       {"", 0, "expected a JSON object"},
       {"[1,2]", 0, "expected a JSON object"},
-      {R"({"outputs":[{"name":"y","datatype":"FP32","shape":[2],"data":[1,)", 0, "malformed JSON"},
+      {R"({"outputs":[{"name":"y","datatype":"FP32","shape":[2],"data":[1,)", 0, "output 'y': expected a number but the text ends"},
+      {R"({"outputs":[{"name":"y","datatype":"FP32","shape":[2],"data":[1,2])", 0, "malformed JSON"},
       {R"({"outputs":[{"name":"y","datatype":"FP32","shape":[2],"data":[1,2,3]}]})", 0, "has 3 values but shape [2] needs 2"},
       {R"({"outputs":[{"name":"y","datatype":"FP32","shape":[3],"data":[1,2]}]})", 0, "has 2 values"},
       {R"({"outputs":[{"name":"y","datatype":"FP32","shape":[1000000],"data":[1,2]}]})", 0, "needs 1000000 values"},
@@ -475,7 +516,13 @@ TEST_CASE("DecodeInto is all or nothing and checks names, shapes and datatypes")
   const Case cases[] = {
       {R"({"outputs":[{"name":"a","datatype":"FP32","shape":[2,2],"data":[1,2,3,4]},)"
        R"({"name":"b","datatype":"INT32","shape":[2],"data":[5,x]}]})",
-       absl::StatusCode::kDataLoss, "malformed JSON"},
+       absl::StatusCode::kDataLoss, "output 'b': expected a number but found 'x'"},
+      {R"({"outputs":[{"name":"a","datatype":"FP32","shape":[2,2],"data":[1,2,3,4]},)"
+       R"({"name":"b","datatype":"INT32","shape":[2],"data":[5,6]}]}})",
+       absl::StatusCode::kDataLoss, "unexpected text after the JSON"},
+      {R"({"outputs":[{"name":"a","datatype":"FP32","data":[1,2,3,4],"shape":[2,2]},)"
+       R"({"name":"b","data":[5,6.5],"datatype":"INT32","shape":[2]}]})",
+       absl::StatusCode::kDataLoss, "output 'b': value 6.5 does not fit INT32"},
       {R"({"outputs":[{"name":"a","datatype":"FP32","shape":[2,2],"data":[1,2,3,4]},)"
        R"({"name":"b","datatype":"INT32","shape":[2],"data":[5,6.5]}]})",
        absl::StatusCode::kDataLoss, "does not fit INT32"},

@@ -144,6 +144,12 @@ class JsonReader {
     return static_cast<std::size_t>(p_ - begin_) + base_offset_;
   }
   const char* pos() const { return p_; }
+  std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
+
+  // Prepends `context` to the recorded error.
+  void AddErrorContext(absl::string_view context) {
+    if (failed_) error_ = absl::StrCat(context, error_);
+  }
 
   // Records the first error ("<what> at byte N") and returns false.
   bool Fail(absl::string_view what) {
@@ -339,6 +345,7 @@ class JsonReader {
       }
       return Fail(absl::StrCat(d, " is not a BOOL (true, false, 0 or 1)"));
     } else if constexpr (std::is_floating_point_v<T>) {
+      if (FastFloat(out)) return true;
       const char* s = p_;
       T v;
       const auto r = std::from_chars(s, end_, v);
@@ -521,6 +528,107 @@ class JsonReader {
     }
   }
 
+  // Clinger's fast path for short decimals: with at most 19 significant
+  // digits m <= 2^53 and a decimal exponent e in [-22, 22], m and 10^|e| are
+  // exact doubles and one IEEE multiplication or division rounds correctly.
+  // For float, the double is rounded once more, which is exact unless the
+  // double lies on a midpoint between two floats (then the slow path runs).
+  // Returns false, consuming nothing, whenever the text needs the full
+  // algorithm (or is not a plain number): std::from_chars then decides.
+  template <typename T>
+  bool FastFloat(T* out) {
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char* q = p_;
+    const bool negative = q < end_ && *q == '-';
+    if (negative) ++q;
+    std::uint64_t m = 0;
+    int digits = 0;
+    int exp10 = 0;
+    const char* int_start = q;
+    for (; q < end_ && static_cast<unsigned>(*q - '0') < 10; ++q) {
+      const auto d = static_cast<unsigned>(*q - '0');
+      if (m == 0 && d == 0) continue;
+      if (digits == 19) return false;
+      m = m * 10 + d;
+      ++digits;
+    }
+    if (q == int_start) return false;
+    if (q < end_ && *q == '.') {
+      ++q;
+      // Eight digits at a time while they fit (SWAR, as in fast_float).
+      while (end_ - q >= 8 && digits + 8 <= 19) {
+        std::uint64_t w;
+        std::memcpy(&w, q, 8);
+        if (((w & 0xF0F0F0F0F0F0F0F0u) |
+             (((w + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) !=
+            0x3333333333333333u) {
+          break;
+        }
+        w -= 0x3030303030303030u;
+        w = (w * 10) + (w >> 8);
+        w = (((w & 0x000000FF000000FFu) * 0x000F424000000064u) +
+             (((w >> 16) & 0x000000FF000000FFu) * 0x0000271000000001u)) >> 32;
+        if (m != 0 || w != 0) {
+          m = m * 100000000u + w;
+          digits = m == w ? CountDigits(w) : digits + 8;
+        }
+        exp10 -= 8;
+        q += 8;
+      }
+      for (; q < end_ && static_cast<unsigned>(*q - '0') < 10; ++q) {
+        const auto d = static_cast<unsigned>(*q - '0');
+        --exp10;
+        if (m == 0 && d == 0) continue;
+        if (digits == 19) return false;
+        m = m * 10 + d;
+        ++digits;
+      }
+    }
+    if (q < end_ && (*q == 'e' || *q == 'E')) {
+      ++q;
+      bool eneg = false;
+      if (q < end_ && (*q == '+' || *q == '-')) eneg = *q++ == '-';
+      int e = 0;
+      const char* estart = q;
+      for (; q < end_ && static_cast<unsigned>(*q - '0') < 10; ++q) {
+        if (q - estart == 4) return false;
+        e = e * 10 + (*q - '0');
+      }
+      if (q == estart) return false;
+      exp10 += eneg ? -e : e;
+    }
+    if (m == 0) {
+      *out = negative ? -T(0) : T(0);
+      p_ = q;
+      return true;
+    }
+    if (m > (std::uint64_t{1} << 53) || exp10 < -22 || exp10 > 22) return false;
+    double d = static_cast<double>(m);
+    d = exp10 < 0 ? d / kPow10[-exp10] : d * kPow10[exp10];
+    if constexpr (std::is_same_v<T, float>) {
+      std::uint64_t bits;
+      std::memcpy(&bits, &d, sizeof(bits));
+      constexpr std::uint64_t kLow = (std::uint64_t{1} << 29) - 1;
+      if ((bits & kLow) == (std::uint64_t{1} << 28)) return false;
+      *out = static_cast<float>(negative ? -d : d);
+    } else {
+      *out = negative ? -d : d;
+    }
+    p_ = q;
+    return true;
+  }
+
+  static int CountDigits(std::uint64_t v) {
+    int n = 0;
+    while (v != 0) {
+      v /= 10;
+      ++n;
+    }
+    return n;
+  }
+
   bool ReadBoolToken(bool* out) {
     if (end_ - p_ >= 4 && std::memcmp(p_, "true", 4) == 0) {
       p_ += 4;
@@ -631,6 +739,12 @@ class JsonReader {
   }
 
   bool SkipScalar() {
+    if (p_ < end_ && (static_cast<unsigned>(*p_ - '0') < 10 ||
+                      (*p_ == '-' && end_ - p_ > 1 && static_cast<unsigned>(p_[1] - '0') < 10))) {
+      ++p_;
+      while (p_ < end_ && IsNumberChar(*p_)) ++p_;
+      return true;
+    }
     static constexpr absl::string_view kTokens[] = {"true", "false", "null",
                                                     "NaN", "Infinity", "-Infinity"};
     for (absl::string_view t : kTokens) {

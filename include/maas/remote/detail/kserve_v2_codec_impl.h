@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "maas/core/data_type.h"
@@ -61,6 +62,11 @@ struct KServeV2OutputDesc {
   std::size_t data_offset = 0;  // its byte offset in the body
   std::int64_t binary_size = -1;
   std::size_t binary_offset = 0;  // into the body
+  // "data" already read in the reply's datatype while parsing the envelope
+  // (when datatype and shape came before it, as servers write them).
+  bool decoded = false;
+  std::vector<std::byte> decoded_bytes;
+  std::size_t decoded_count = 0;
 };
 
 struct KServeV2Envelope {
@@ -131,7 +137,27 @@ inline bool ReadKServeV2Output(JsonReader* r, KServeV2OutputDesc* o) {
     } else if (key == "data") {
       r->SkipWs();
       o->data_offset = r->offset();
-      if (!r->SkipValueSpan(&o->data)) return false;
+      const char* start = r->pos();
+      absl::StatusOr<DataType> dtype = ParseDataType(o->datatype);
+      const std::size_t elem = dtype.ok() ? DataTypeSize(*dtype) : 0;
+      const auto n = static_cast<std::size_t>(o->has_shape ? o->shape.num_elements() : 0);
+      if (o->has_shape && elem > 0 && *dtype != DataType::kFloat16 &&
+          *dtype != DataType::kBFloat16 && n <= r->remaining()) {
+        // One pass: read the numbers now instead of skipping them.
+        o->decoded_bytes.resize(n * elem);
+        FixedSink sink{o->decoded_bytes.data(), n};
+        NestShape ns;
+        if (!r->ReadTreeAs(*dtype, &sink, &ns, 0)) {
+          r->AddErrorContext(absl::StrCat(
+              "output '", o->name.empty() ? std::string("?") : o->name, "': "));
+          return false;
+        }
+        o->decoded = true;
+        o->decoded_count = sink.count;
+        o->data = absl::string_view(start, static_cast<std::size_t>(r->pos() - start));
+      } else if (!r->SkipValueSpan(&o->data)) {
+        return false;
+      }
       o->has_data = true;
     } else if (key == "parameters" && r->Peek() == '{') {
       r->Expect('{');
@@ -197,7 +223,10 @@ inline absl::Status ParseKServeV2Envelope(absl::string_view body,
     }
     if (!ok) break;
   }
-  if (r.failed()) return KServeV2ReplyError(absl::StrCat("malformed JSON: ", r.error()));
+  if (r.failed()) {
+    const bool data_error = absl::StartsWith(r.error(), "output '");
+    return KServeV2ReplyError(data_error ? r.error() : absl::StrCat("malformed JSON: ", r.error()));
+  }
   const std::size_t json_end = r.offset();
   bool any_binary = false;
   for (const KServeV2OutputDesc& o : env->outputs) any_binary |= o.binary_size >= 0;
@@ -295,7 +324,7 @@ inline void CopyBinaryElements(DataType dtype, const char* src, std::size_t size
 }
 
 inline absl::StatusOr<Tensor> DecodeKServeV2Output(absl::string_view body,
-                                                   const KServeV2OutputDesc& o) {
+                                                   KServeV2OutputDesc& o) {
   absl::StatusOr<DataType> dtype = KServeV2ReplyDataType(o);
   if (!dtype.ok()) return dtype.status();
   if (!o.has_shape) return KServeV2ReplyError(absl::StrCat("output '", o.name, "' has no shape"));
@@ -334,8 +363,11 @@ inline absl::StatusOr<Tensor> DecodeKServeV2Output(absl::string_view body,
     JsonReader r(o.data, o.data_offset);
     NestShape ns;
     std::size_t count;
-    bool ok;
-    if (*dtype == DataType::kBytes) {
+    bool ok = true;
+    if (o.decoded) {
+      bytes = std::move(o.decoded_bytes);
+      count = o.decoded_count;
+    } else if (*dtype == DataType::kBytes) {
       GrowSink sink{&bytes};
       ok = r.ReadTreeAs(*dtype, &sink, &ns, 0);
       sink.Finish();
@@ -539,7 +571,7 @@ inline absl::StatusOr<InferResult> KServeV2DecodeInferResponse(absl::string_view
     result.model_version = std::move(env.model_version);
     result.id = std::move(env.id);
     result.outputs.reserve(env.outputs.size());
-    for (const detail::KServeV2OutputDesc& o : env.outputs) {
+    for (detail::KServeV2OutputDesc& o : env.outputs) {
       absl::StatusOr<Tensor> t = detail::DecodeKServeV2Output(body, o);
       if (!t.ok()) return t.status();
       result.outputs.push_back(std::move(*t));
@@ -627,8 +659,12 @@ inline absl::Status KServeV2DecodeInferResponseInto(absl::string_view body,
         }
         const auto n = static_cast<std::size_t>(v.shape().num_elements());
         if (absl::Status s = detail::CheckJsonDataFits(*o, n); !s.ok()) return s;
-        offset = scratch_bytes;
-        scratch_bytes += (v.byte_size() + 7) & ~std::size_t{7};
+        if (o->decoded && *dtype == v.dtype()) {
+          if (o->decoded_count != n) return detail::KServeV2DataCountError(*o, o->decoded_count, n);
+        } else {
+          offset = scratch_bytes;
+          scratch_bytes += (v.byte_size() + 7) & ~std::size_t{7};
+        }
       }
       plans.push_back(Plan{&v, o, offset});
     }
@@ -636,8 +672,12 @@ inline absl::Status KServeV2DecodeInferResponseInto(absl::string_view body,
     // are written only once everything has been read.
     static thread_local std::vector<std::byte> scratch;
     if (scratch.size() < scratch_bytes) scratch.resize(scratch_bytes);
+    auto read_already = [](const Plan& p) {
+      return p.desc->decoded && ParseDataType(p.desc->datatype).value_or(DataType::kInvalid) ==
+                                    p.view->dtype();
+    };
     for (const Plan& p : plans) {
-      if (p.desc->binary_size >= 0) continue;
+      if (p.desc->binary_size >= 0 || read_already(p)) continue;
       const auto n = static_cast<std::size_t>(p.view->shape().num_elements());
       detail::JsonReader r(p.desc->data, p.desc->data_offset);
       detail::NestShape ns;
@@ -652,7 +692,9 @@ inline absl::Status KServeV2DecodeInferResponseInto(absl::string_view body,
         detail::CopyBinaryElements(p.view->dtype(), body.data() + p.desc->binary_offset,
                                    p.view->byte_size(), p.view->raw_data());
       } else if (p.view->byte_size() > 0) {
-        std::memcpy(p.view->raw_data(), scratch.data() + p.scratch_offset, p.view->byte_size());
+        const std::byte* src = read_already(p) ? p.desc->decoded_bytes.data()
+                                               : scratch.data() + p.scratch_offset;
+        std::memcpy(p.view->raw_data(), src, p.view->byte_size());
       }
     }
     if (scratch.size() > (std::size_t{16} << 20)) {

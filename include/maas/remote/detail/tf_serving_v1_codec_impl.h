@@ -156,36 +156,6 @@ inline absl::Status DecodeTfPredictReply(absl::string_view body, const ModelSign
   JsonReader r(body);
   if (r.Peek() != '{') return TfReplyError(absl::StrCat("expected a JSON object but ", r.Found()));
   r.Expect('{');
-  absl::string_view value;
-  std::size_t value_offset = 0;
-  bool rows = false;
-  bool found = false;
-  std::string error;
-  std::string key;
-  bool first = true;
-  while (r.NextMember(&first, &key)) {
-    bool ok;
-    if (key == "predictions" || key == "outputs") {
-      if (found) return TfReplyError("both 'predictions' and 'outputs'");
-      found = true;
-      rows = key == "predictions";
-      r.SkipWs();
-      value_offset = r.offset();
-      ok = r.SkipValueSpan(&value);
-    } else if (key == "error" && r.Peek() == '"') {
-      ok = r.ReadString(&error);
-    } else {
-      ok = r.SkipValue(1);
-    }
-    if (!ok) break;
-  }
-  if (!r.failed() && !r.AtEnd()) r.Fail("unexpected text after the JSON");
-  if (r.failed()) return TfReplyError(absl::StrCat("malformed JSON: ", r.error()));
-  if (!found) {
-    return TfReplyError(error.empty()
-                            ? std::string("no 'predictions' or 'outputs'")
-                            : absl::StrCat("no 'predictions' or 'outputs'; error: ", error));
-  }
   const bool single = n_out == 1;
   for (std::size_t j = 0; j < n_out; ++j) {
     TfDecodedOutput& o = (*outs)[j];
@@ -196,7 +166,8 @@ inline absl::Status DecodeTfPredictReply(absl::string_view body, const ModelSign
                         int level) -> absl::Status {
     TfDecodedOutput& o = (*outs)[j];
     JsonReader sub(text, offset);
-    if (!sub.ReadTreeAs(o.dtype, &o.sink, &o.ns, level)) {
+    if (!sub.ReadTreeAs(o.dtype, &o.sink, &o.ns, level) || !sub.AtEnd()) {
+      if (!sub.failed()) sub.Fail("unexpected text after the value");
       return TfReplyError(absl::StrCat("output '", sig.outputs[j].name, "': ", sub.error()));
     }
     return absl::OkStatus();
@@ -218,42 +189,76 @@ inline absl::Status DecodeTfPredictReply(absl::string_view body, const ModelSign
     }
     return absl::OkStatus();
   };
-  JsonReader vr(value, value_offset);
-  if (rows) {
-    if (!vr.Expect('[')) {
-      return TfReplyError("'predictions' is not a list of rows");
-    }
-    std::int64_t count = 0;
-    bool rfirst = true;
-    while (vr.NextElement(&rfirst)) {
-      const bool object = vr.Peek() == '{';
-      if (single && (!object || sig.outputs[0].dtype == DataType::kBytes)) {
-        if (!vr.ReadTreeAs((*outs)[0].dtype, &(*outs)[0].sink, &(*outs)[0].ns, 1)) {
-          return TfReplyError(absl::StrCat("output '", sig.outputs[0].name, "': ", vr.error()));
+  // Reads the value of "predictions" (rows) or "outputs" (columnar) in
+  // place: bare tensors are read in one pass, straight from the body.
+  auto read_reply_value = [&](JsonReader* vr, bool rows) -> absl::Status {
+    if (rows) {
+      if (vr->Peek() != '[') return TfReplyError("'predictions' is not a list of rows");
+      vr->Expect('[');
+      std::int64_t count = 0;
+      bool rfirst = true;
+      while (vr->NextElement(&rfirst)) {
+        const bool object = vr->Peek() == '{';
+        if (single && (!object || sig.outputs[0].dtype == DataType::kBytes)) {
+          if (!(*outs)[0].wanted) {
+            if (!vr->SkipValue(1)) break;
+          } else if (!vr->ReadTreeAs((*outs)[0].dtype, &(*outs)[0].sink, &(*outs)[0].ns, 1)) {
+            return TfReplyError(absl::StrCat("output '", sig.outputs[0].name, "': ", vr->error()));
+          }
+        } else if (object) {
+          if (absl::Status s = read_object(vr, 1, absl::StrCat("row ", count)); !s.ok()) return s;
+        } else {
+          return TfReplyError(absl::StrCat("row ", count, " is not an object keyed by output "
+                                           "name, as a model with ", n_out, " outputs needs"));
         }
-      } else if (object) {
-        if (absl::Status s = read_object(&vr, 1, absl::StrCat("row ", count)); !s.ok()) return s;
-      } else {
-        return TfReplyError(absl::StrCat("row ", count, " is not an object keyed by output "
-                                         "name, as a model with ", n_out, " outputs needs"));
+        ++count;
       }
-      ++count;
+      if (vr->failed()) return TfReplyError(absl::StrCat("malformed JSON: ", vr->error()));
+      for (TfDecodedOutput& o : *outs) {
+        o.ns.dims[0] = count;
+        o.ns.dim_set[0] = true;
+      }
+      return absl::OkStatus();
     }
-    if (vr.failed()) return TfReplyError(absl::StrCat("malformed JSON: ", vr.error()));
-    for (TfDecodedOutput& o : *outs) {
-      o.ns.dims[0] = count;
-      o.ns.dim_set[0] = true;
-    }
-  } else {
-    const bool object = vr.Peek() == '{';
+    const bool object = vr->Peek() == '{';
     if (object && !(single && sig.outputs[0].dtype == DataType::kBytes)) {
-      if (absl::Status s = read_object(&vr, 0, "'outputs'"); !s.ok()) return s;
-    } else if (single) {
-      if (absl::Status s = read_value(0, value, value_offset, 0); !s.ok()) return s;
-    } else {
+      return read_object(vr, 0, "'outputs'");
+    }
+    if (!single) {
       return TfReplyError(absl::StrCat("'outputs' is a bare tensor but the model has ", n_out,
                                        " outputs"));
     }
+    if (!(*outs)[0].wanted) {
+      if (!vr->SkipValue(1)) return TfReplyError(absl::StrCat("malformed JSON: ", vr->error()));
+    } else if (!vr->ReadTreeAs((*outs)[0].dtype, &(*outs)[0].sink, &(*outs)[0].ns, 0)) {
+      return TfReplyError(absl::StrCat("output '", sig.outputs[0].name, "': ", vr->error()));
+    }
+    return absl::OkStatus();
+  };
+  bool found = false;
+  std::string error;
+  std::string key;
+  bool first = true;
+  while (r.NextMember(&first, &key)) {
+    bool ok;
+    if (key == "predictions" || key == "outputs") {
+      if (found) return TfReplyError("both 'predictions' and 'outputs'");
+      found = true;
+      if (absl::Status s = read_reply_value(&r, key == "predictions"); !s.ok()) return s;
+      ok = true;
+    } else if (key == "error" && r.Peek() == '"') {
+      ok = r.ReadString(&error);
+    } else {
+      ok = r.SkipValue(1);
+    }
+    if (!ok) break;
+  }
+  if (!r.failed() && !r.AtEnd()) r.Fail("unexpected text after the JSON");
+  if (r.failed()) return TfReplyError(absl::StrCat("malformed JSON: ", r.error()));
+  if (!found) {
+    return TfReplyError(error.empty()
+                            ? std::string("no 'predictions' or 'outputs'")
+                            : absl::StrCat("no 'predictions' or 'outputs'; error: ", error));
   }
   for (std::size_t j = 0; j < n_out; ++j) {
     TfDecodedOutput& o = (*outs)[j];
