@@ -29,13 +29,22 @@ std::vector<float> Data(std::size_t n) {
   return v;
 }
 
-// The reply an echo server would send for `req`: the request's tensors under
-// "outputs" (the header grows by one byte).
-std::string EchoReply(const maas::EncodedRequest& req, std::size_t* header_length) {
-  std::string body = req.body;
-  body.replace(body.find("\"inputs\":"), 9, "\"outputs\":");
+// Writes into `*reply` (reusing its capacity, as a transport's receive
+// buffer would) the reply an echo server would send for `req`: the
+// request's tensors under "outputs" (the header grows by one byte).
+void EchoReplyInto(const maas::EncodedRequest& req, std::string* reply,
+                   std::size_t* header_length) {
+  const std::size_t at = req.body.find("\"inputs\":");
+  reply->assign(req.body, 0, at);
+  reply->append("\"outputs\":");
+  reply->append(req.body, at + 9, std::string::npos);
   *header_length = req.header_length > 0 ? req.header_length + 1 : 0;
-  return body;
+}
+
+std::string EchoReply(const maas::EncodedRequest& req, std::size_t* header_length) {
+  std::string reply;
+  EchoReplyInto(req, &reply, header_length);
+  return reply;
 }
 
 void SetRate(benchmark::State& state, std::size_t n) {
@@ -112,10 +121,11 @@ void BM_KServeV2JsonRoundTrip(benchmark::State& state) {
   std::vector<float> out(n);
   const maas::TensorView view("x", absl::MakeSpan(out), {1, ni});
   maas::EncodedRequest req;
+  std::string reply;
   for (auto _ : state) {
     (void)maas::KServeV2EncodeInferRequest({in}, {}, &req);
     std::size_t header_length = 0;
-    const std::string reply = EchoReply(req, &header_length);
+    EchoReplyInto(req, &reply, &header_length);
     absl::Status s = maas::KServeV2DecodeInferResponseInto(reply, header_length, sig, 1, {view});
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
     benchmark::DoNotOptimize(out.data());
@@ -133,10 +143,13 @@ void BM_TfServingColumnarRoundTrip(benchmark::State& state) {
   std::vector<float> out(n);
   const maas::TensorView view("x", absl::MakeSpan(out), {1, ni});
   maas::EncodedRequest req;
+  std::string reply;
   for (auto _ : state) {
     (void)maas::TfServingEncodePredictRequest({in}, maas::TfServingFormat::kColumnar, "", &req);
-    std::string reply = req.body;
-    reply.replace(reply.find("\"inputs\""), 8, "\"outputs\"");
+    const std::size_t at = req.body.find("\"inputs\"");
+    reply.assign(req.body, 0, at);
+    reply.append("\"outputs\"");
+    reply.append(req.body, at + 8, std::string::npos);
     absl::Status s = maas::TfServingDecodePredictResponseInto(reply, sig, 1, {view});
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
     benchmark::DoNotOptimize(out.data());
