@@ -163,6 +163,7 @@ namespace detail {
 // The runtime choice: the best supported ISA, capped by MAAS_KERNEL.
 inline Isa DetectIsa() noexcept {
   Isa best = Isa::kScalar;
+  if (CpuSupports(Isa::kNeon)) best = Isa::kNeon;
   if (CpuSupports(Isa::kAvx2)) best = Isa::kAvx2;
   if (CpuSupports(Isa::kAvx512)) best = Isa::kAvx512;
   const char* env = std::getenv("MAAS_KERNEL");
