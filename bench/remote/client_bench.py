@@ -12,7 +12,10 @@ for requests of 1x16 and 1024x16 floats in JSON and binary (KServe's binary
 tensor extension). Per client and request kind: requests/s and the client
 process' CPU per request (getrusage user + sys over the timed loop / count).
 wrk (-t1 -c1, a Lua script POSTing the exact bytes maas sends) gives the
-server's throughput ceiling for the same request. Needs .venv-kserve
+server's throughput ceiling for the same request. "in-memory" is maas with
+a transport replaying one recorded reply: maas' own user-space CPU. CPU is
+CLOCK_PROCESS_CPUTIME_ID (exact); the user/sys split is getrusage's
+tick-sampled estimate. Needs .venv-kserve
 (tools/bootstrap.sh --all) and wrk.
 """
 import argparse
@@ -43,6 +46,7 @@ for _ in range(50):
     client.infer("mlp16", [inp], outputs=out, headers=headers).as_numpy("y")
 n = 0
 r0 = resource.getrusage(resource.RUSAGE_SELF)
+c0 = time.process_time()
 t0 = time.monotonic()
 end = t0 + seconds
 while time.monotonic() < end:
@@ -50,13 +54,14 @@ while time.monotonic() < end:
         y = client.infer("mlp16", [inp], outputs=out, headers=headers).as_numpy("y")
         n += 1
 secs = time.monotonic() - t0
+cpu = time.process_time() - c0
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 user, sys_ = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
 assert y.shape == (rows, 8)
 print(json.dumps({"client": "tritonclient", "format": "binary" if binary else "json", "rows": rows,
                   "requests": n, "seconds": round(secs, 3), "rps": round(n / secs, 1),
                   "user_us": round(1e6 * user / n, 2), "sys_us": round(1e6 * sys_ / n, 2),
-                  "cpu_us": round(1e6 * (user + sys_) / n, 2)}))
+                  "cpu_us": round(1e6 * cpu / n, 2)}))
 '''
 
 WRK_LUA = r'''
@@ -104,7 +109,7 @@ def main():
             for rows in (1, 1024):
                 for fmt in ("json", "binary"):
                     common = ["--url", url, "--rows", str(rows), "--format", fmt]
-                    for client in ("maas", "raw"):
+                    for client in ("maas", "in-memory", "raw"):
                         out = run(["taskset", "-c", "0", args.bench, *common, "--client", client,
                                    "--seconds", str(args.seconds)])
                         results.append(json.loads(out))
@@ -140,6 +145,8 @@ def main():
         kind = f"{r['rows']}x16 {r['format']}"
         if r["client"] == "wrk":
             print(f"| {kind} | wrk (ceiling) | {r['rps']:.0f} | | | |")
+        elif r["client"] == "in-memory":
+            print(f"| {kind} | maas, no network | ({r['rps']:.0f}) | | | {r['cpu_us']:.1f} |")
         else:
             print(f"| {kind} | {r['client']} | {r['rps']:.0f} | {r['user_us']:.1f} | "
                   f"{r['sys_us']:.1f} | {r['cpu_us']:.1f} |")

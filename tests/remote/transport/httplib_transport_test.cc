@@ -3,6 +3,11 @@
 // reconnects, timeouts, size limits, concurrency, TLS verification.
 #include "maas/remote/httplib_transport.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -114,7 +119,132 @@ int ClosedPort() {
   return port;
 }
 
+// A one-connection raw TCP server on 127.0.0.1: reads the request headers
+// (and a body of Content-Length bytes), writes `reply` verbatim, then closes
+// (or keeps the connection open for `linger_ms`).
+class RawServer {
+ public:
+  explicit RawServer(std::string reply, int linger_ms = 0)
+      : reply_(std::move(reply)), linger_ms_(linger_ms) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), len);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(fd_, 4);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~RawServer() {
+    thread_.join();
+    close(fd_);
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+
+ private:
+  void Serve() {
+    const int c = accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    std::string in;
+    char buf[4096];
+    while (in.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = read(c, buf, sizeof(buf));
+      if (n <= 0) break;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    (void)!write(c, reply_.data(), reply_.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms_));
+    close(c);
+  }
+
+  std::string reply_;
+  int linger_ms_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+absl::StatusOr<maas::HttpResponse> SendTo(const std::string& url,
+                                          HttpTransportOptions opts = {}) {
+  auto t = HttpLibTransport::Create(url, opts);
+  REQUIRE(t.ok());
+  return (*t)->Send(Get("/x"));
+}
+
 }  // namespace
+
+TEST_SUITE("HttpLibTransport framing") {
+  TEST_CASE("a chunked body with extensions and trailers is reassembled") {
+    RawServer s(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+        "5;ext=1\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nTrailer: t\r\n\r\n");
+    auto r = SendTo(s.url());
+    REQUIRE(r.ok());
+    CHECK(r->status == 200);
+    CHECK(r->body == "hello 0123456789");
+    CHECK(r->Header("x-a") == "1");
+  }
+
+  TEST_CASE("a body without length runs until the server closes") {
+    RawServer s("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close");
+    auto r = SendTo(s.url());
+    REQUIRE(r.ok());
+    CHECK(r->body == "until close");
+  }
+
+  TEST_CASE("interim 100 Continue replies are skipped and 204 has no body") {
+    RawServer s("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nX-B: 2\r\n\r\n");
+    auto r = SendTo(s.url());
+    REQUIRE(r.ok());
+    CHECK(r->status == 204);
+    CHECK(r->body.empty());
+    CHECK(r->Header("X-B") == "2");
+  }
+
+  TEST_CASE("a reply that is not HTTP is kDataLoss") {
+    RawServer s("SSH-2.0-OpenSSH_9.2\r\n\r\n");
+    auto r = SendTo(s.url());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kDataLoss);
+    CHECK(r.status().message().find("bad status line") != absl::string_view::npos);
+  }
+
+  TEST_CASE("a body cut short of its Content-Length is kUnavailable, never a partial body") {
+    RawServer s("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this");
+    auto r = SendTo(s.url());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kUnavailable);
+    CHECK(r.status().message().find("9 of 100") != absl::string_view::npos);
+  }
+
+  TEST_CASE("a connection closed before any reply byte is kUnavailable") {
+    RawServer s("");
+    auto r = SendTo(s.url());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kUnavailable);
+  }
+
+  TEST_CASE("a declared Content-Length above the limit fails before reading the body") {
+    RawServer s("HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n", 200);
+    HttpTransportOptions opts;
+    opts.max_response_bytes = 1000;
+    auto r = SendTo(s.url(), opts);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kResourceExhausted);
+  }
+
+  TEST_CASE("CR or LF in a header field is rejected before sending") {
+    auto t = HttpLibTransport::Create("http://127.0.0.1:1");
+    REQUIRE(t.ok());
+    HttpRequest r = Get("/x");
+    r.headers.Add("X-Evil", "a\r\nInjected: yes");
+    auto resp = (*t)->Send(r);
+    REQUIRE_FALSE(resp.ok());
+    CHECK(resp.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+}
 
 TEST_SUITE("HttpLibTransport") {
   TEST_CASE("base URLs are parsed and malformed ones rejected with kInvalidArgument") {
