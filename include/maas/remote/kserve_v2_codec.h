@@ -102,7 +102,9 @@ inline absl::StatusOr<InferResult> KServeV2DecodeInferResponse(absl::string_view
 // `kDataLoss` when the reply is malformed, lacks a requested output, or its
 // shape, datatype or data length differs from the view. BYTES views are not
 // supported here (`kInvalidArgument`; use KServeV2DecodeInferResponse()).
-// Allocates only a reused per-thread scratch buffer for JSON data.
+// JSON data is read into working buffers about the size of the outputs
+// (one of them a reused per-thread buffer) and copied over at the end;
+// binary data is copied straight from `body`.
 inline absl::Status KServeV2DecodeInferResponseInto(absl::string_view body,
                                              std::size_t header_length,
                                              const ModelSignature& sig,
