@@ -21,6 +21,7 @@ tick-sampled estimate. Needs .venv-kserve
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,10 +85,22 @@ def run(cmd, env=None):
     return p.stdout
 
 
+def wrk_rps(lua, url, body, seconds):
+    env = dict(os.environ, MAAS_BODY=body,
+               MAAS_TYPE=open(body + ".type", encoding="utf-8").read(),
+               MAAS_HEADER_LENGTH=open(body + ".header", encoding="utf-8").read())
+    out = run(["taskset", "-c", "0", "wrk", "-t1", "-c1", f"-d{max(1, int(seconds))}s",
+               "-s", lua, f"{url}/v2/models/mlp16/infer"], env=env)
+    if "Non-2xx" in out:
+        sys.exit(f"wrk got error replies:\n{out}")
+    return float(next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec:")))
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("--bench", required=True, help="maas_client_bench executable")
-    a.add_argument("--seconds", type=float, default=5)
+    a.add_argument("--seconds", type=float, default=3)
+    a.add_argument("--rounds", type=int, default=3)
     a.add_argument("--out", default="")
     args = a.parse_args()
     results = []
@@ -106,39 +119,47 @@ def main():
             lua = os.path.join(tmp, "post.lua")
             with open(lua, "w", encoding="utf-8") as f:
                 f.write(WRK_LUA)
+            bodies = {}
+            for rows in (1, 1024):
+                for fmt in ("json", "binary"):
+                    body = os.path.join(tmp, f"body_{rows}_{fmt}")
+                    run([args.bench, "--url", url, "--rows", str(rows), "--format", fmt,
+                         "--dump-request", body])
+                    bodies[(rows, fmt)] = body
+            # Warm the server up (first requests after start are slower).
+            wrk_rps(lua, url, bodies[(1, "json")], 2)
             for rows in (1, 1024):
                 for fmt in ("json", "binary"):
                     common = ["--url", url, "--rows", str(rows), "--format", fmt]
-                    for client in ("maas", "in-memory", "raw"):
-                        out = run(["taskset", "-c", "0", args.bench, *common, "--client", client,
-                                   "--seconds", str(args.seconds)])
-                        results.append(json.loads(out))
-                        print(out.strip(), flush=True)
-                    out = run(["taskset", "-c", "0", KSERVE_PY, "-c", TRITON_CLIENT, url,
-                               str(rows), fmt, str(args.seconds)])
-                    results.append(json.loads(out))
-                    print(out.strip(), flush=True)
-                    body = os.path.join(tmp, f"body_{rows}_{fmt}")
-                    run([args.bench, *common, "--dump-request", body])
-                    env = dict(os.environ, MAAS_BODY=body,
-                               MAAS_TYPE=open(body + ".type", encoding="utf-8").read(),
-                               MAAS_HEADER_LENGTH=open(body + ".header", encoding="utf-8").read())
-                    wrk = run(["taskset", "-c", "0", "wrk", "-t1", "-c1",
-                               f"-d{max(1, int(args.seconds))}s", "-s", lua,
-                               f"{url}/v2/models/mlp16/infer"], env=env)
-                    rps = float(next(l.split()[1] for l in wrk.splitlines()
-                                     if l.startswith("Requests/sec:")))
-                    non2xx = [l for l in wrk.splitlines() if "Non-2xx" in l]
-                    if non2xx:
-                        sys.exit(f"wrk got errors: {non2xx}")
-                    r = {"client": "wrk", "format": fmt, "rows": rows, "rps": rps}
-                    results.append(r)
-                    print(json.dumps(r), flush=True)
+                    rounds = {c: [] for c in ("maas", "in-memory", "raw", "tritonclient", "wrk")}
+                    # Interleaved rounds, medians reported: the server's
+                    # speed drifts, and a client's CPU per request depends
+                    # on how long it sleeps waiting for the reply.
+                    for _ in range(args.rounds):
+                        for client in ("maas", "in-memory", "raw"):
+                            rounds[client].append(json.loads(run(
+                                ["taskset", "-c", "0", args.bench, *common, "--client", client,
+                                 "--seconds", str(args.seconds)])))
+                        rounds["tritonclient"].append(json.loads(run(
+                            ["taskset", "-c", "0", KSERVE_PY, "-c", TRITON_CLIENT, url,
+                             str(rows), fmt, str(args.seconds)])))
+                        rounds["wrk"].append({"client": "wrk", "format": fmt, "rows": rows,
+                                              "rps": wrk_rps(lua, url, bodies[(rows, fmt)],
+                                                             args.seconds)})
+                    for client, rs in rounds.items():
+                        med = dict(rs[0])
+                        for key in ("rps", "user_us", "sys_us", "cpu_us"):
+                            if key in med:
+                                med[key] = statistics.median(r[key] for r in rs)
+                        med["rounds"] = len(rs)
+                        results.append(med)
+                        print(json.dumps(med), flush=True)
         finally:
             run([sys.executable, SERVE, "stop", "--state", state])
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)
+    print(f"\nmedians of {args.rounds} interleaved rounds of {args.seconds} s")
     print("\n| request | client | req/s | user µs/req | sys µs/req | CPU µs/req |")
     print("|---|---|---:|---:|---:|---:|")
     for r in results:
