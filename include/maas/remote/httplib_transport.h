@@ -2,27 +2,36 @@
 // File: remote/httplib_transport.h
 // -----------------------------------------------------------------------------
 //
-// `maas::HttpLibTransport`: the shipped `maas::HttpTransport`, built on
-// cpp-httplib. This is the ONLY maas header that includes httplib.h; link the
-// CMake target `maas::http` to use it.
+// `maas::HttpLibTransport`: the shipped `maas::HttpTransport`. This is the
+// ONLY maas header that includes httplib.h and the only one doing socket I/O;
+// link the CMake target `maas::http` to use it.
 //
-// What it does on every request:
-//  * reuses keep-alive connections (a small mutex-guarded pool, so calls
+// Two engines behind one class: https:// URLs go through cpp-httplib (with
+// OpenSSL); http:// URLs through a small HTTP/1.1 client of its own
+// (`detail::PlainHttpConnection`), because cpp-httplib 0.11.4's client costs
+// several times a raw socket's CPU per small request (docs/PERFORMANCE.md,
+// "Remote client"). Both behave the same way:
+//  * keep-alive connections are reused (a small mutex-guarded pool, so calls
 //    from many threads run in parallel, each on its own connection);
-//  * sets TCP_NODELAY on every connection (httplib writes headers and body
-//    separately; with Nagle's algorithm each request would stall ~40 ms);
-//  * bounds connect, each read/write, and the whole call by the timeouts in
-//    `HttpTransportOptions`; the total timeout also caps every socket wait
+//  * TCP_NODELAY is set on every connection (with Nagle's algorithm a request
+//    written in two parts stalls ~40 ms); the http:// engine also sends the
+//    header block and the body in one sendmsg, without copying the body;
+//  * connect, each read/write, and the whole call are bounded by the timeouts
+//    in `HttpTransportOptions`; the total timeout also caps every socket wait
 //    and is checked between body chunks;
-//  * verifies TLS certificates and host names for https:// by default;
-//  * adds `Authorization: Bearer <token>` / the API-key header / custom
-//    headers; credentials never appear in a status message and nothing is
-//    logged;
-//  * abandons replies larger than `max_response_bytes`;
-//  * never follows redirects (a redirect would carry credentials to another
-//    host); a 3xx reply is returned as is;
-//  * retries once, transparently, when a reused keep-alive connection turns
-//    out to be closed by the server before any reply byte arrived.
+//  * TLS certificates and host names are verified for https:// by default;
+//  * `Authorization: Bearer <token>` / the API-key header / custom headers are
+//    added; credentials never appear in a status message and nothing is
+//    logged; CR or LF in a header field or path is refused (no injection);
+//  * replies larger than `max_response_bytes` are abandoned;
+//  * redirects are never followed (a redirect would carry credentials to
+//    another host); a 3xx reply is returned as is;
+//  * a reused keep-alive connection that the server closed before any reply
+//    byte arrived is retried once, transparently, on a fresh connection.
+// The http:// engine reads Content-Length, chunked and until-close bodies,
+// skips interim 1xx replies, and reports a reply that is not HTTP as
+// kDataLoss and a body cut short as kUnavailable (never a partial body).
+// Host names are resolved with getaddrinfo, which has no timeout of its own.
 // Failures map through the table in remote/http_status.h.
 //
 // Build note (Debian): Debian's libcpp-httplib-dev is the split build, whose
