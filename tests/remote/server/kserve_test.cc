@@ -81,11 +81,13 @@ std::unique_ptr<maas::RemoteModel> Connect(const Mode& m, std::string model = "m
   return std::move(*r);
 }
 
-// Relative agreement to 1e-5. The local network computes in float32, the
-// server in float64 (then rounds to FP32). Outputs are O(1), but the output
-// offset makes a few land near zero, so denominators are floored at 0.01
-// (an absolute 1e-7 there).
-constexpr double kRelFloor = 1e-2;
+// Relative agreement to 1e-5. The local network computes in float32 (SIMD
+// kernels with their own exp under -march=native), the server in float64,
+// then rounds to FP32. An output is sigmoid(.) * scale + offset with scale in
+// [1, 3] and offset in [-1, 1], so a value near zero is the cancellation of
+// O(1) terms whose float32 error is ~1e-7 absolute: denominators are floored
+// at 0.1, the size of those terms.
+constexpr double kRelFloor = 0.1;
 
 void CheckAgree(const std::vector<float>& got, const std::vector<float>& want) {
   REQUIRE(got.size() == want.size());

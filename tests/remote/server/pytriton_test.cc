@@ -59,10 +59,11 @@ TEST_SUITE("Triton (PyTriton)") {
         absl::Status s = remote->Predict(in, {maas::TensorView("y", absl::MakeSpan(got), {rows, 8})});
         REQUIRE_MESSAGE(s.ok(), s.ToString());
         double worst = 0;
-        // float32 locally, float64 then FP32 on the server; floor as in
-        // kserve_test.cc (outputs are O(1), a few near zero).
+        // float32 locally, float64 then FP32 on the server; denominators
+        // floored at 0.1 as in kserve_test.cc (outputs near zero are the
+        // cancellation of O(1) terms).
         for (std::size_t i = 0; i < got.size(); ++i) {
-          worst = std::max(worst, maas_test::RelErr(got[i], want[i], 1e-2));
+          worst = std::max(worst, maas_test::RelErr(got[i], want[i], 0.1));
         }
         CHECK(worst <= 1e-5);
       }
