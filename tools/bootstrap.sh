@@ -9,7 +9,8 @@
 #
 # Venvs (created next to the sources, ignored by git):
 #   .venv          tools/requirements.txt (numpy, scikit-learn)
-#   extra venvs listed in tools/venvs.txt as "<dir> <requirements file>"
+#   extra venvs listed in tools/venvs.txt as
+#                  "<dir> <requirements file> [<python interpreter>]"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,25 +36,28 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-make_venv() {  # make_venv DIR REQUIREMENTS
-  local dir=$1 req=$2 stamp
-  stamp="$dir/.requirements.sha256"
-  if [[ -x "$dir/bin/python" && -f "$stamp" ]] && sha256sum -c --status "$stamp" 2>/dev/null; then
+make_venv() {  # make_venv DIR REQUIREMENTS [PYTHON]
+  local dir=$1 req=$2 py=${3:-python3} want
+  # The venv is up to date when it was made from this requirements file's
+  # content with this interpreter.
+  want="$(sha256sum < "$req" | cut -d' ' -f1) $py"
+  if [[ -x "$dir/bin/python" && "$(cat "$dir/.maas-stamp" 2>/dev/null)" == "$want" ]]; then
     return 0
   fi
-  echo "bootstrap: creating $dir from $req"
-  python3 -m venv "$dir"
+  echo "bootstrap: creating $dir from $req with $py"
+  rm -rf "$dir"
+  "$py" -m venv "$dir"
   "$dir/bin/python" -m pip install -q --upgrade pip
   "$dir/bin/python" -m pip install -q -r "$req"
-  sha256sum "$req" > "$stamp"
+  echo "$want" > "$dir/.maas-stamp"
 }
 
 if (( all )); then
   make_venv .venv tools/requirements.txt
   if [[ -f tools/venvs.txt ]]; then
-    while read -r dir req; do
+    while read -r dir req py; do
       [[ -z "$dir" || "$dir" == \#* ]] && continue
-      make_venv "$dir" "$req"
+      make_venv "$dir" "$req" ${py:+"$py"}
     done < tools/venvs.txt
   fi
 fi
