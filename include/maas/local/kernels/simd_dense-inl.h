@@ -36,6 +36,36 @@
 // excluded from the maximum and the sum; every lane in [kOut, y_stride) is
 // written as 0.
 
+// Poly()
+//
+// c[0] + c[1] r + ... + c[kN-1] r^(kN-1) in Estrin's form: pairs
+// c[2k] + c[2k+1] r first, then pairs of those with r^2, r^4, ...; a
+// dependency chain of about log2(kN) FMAs instead of Horner's kN - 1, which
+// matters on the latency-bound one-row path (softmax, sigmoid, tanh).
+template <typename T, typename U, std::size_t kN>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Poly(typename Ops<T>::V r,
+                                                   const U (&c)[kN]) {
+  using O = Ops<T>;
+  typename O::V q[(kN + 1) / 2];
+#pragma GCC unroll 16
+  for (std::size_t k = 0; k < (kN + 1) / 2; ++k) {
+    q[k] = 2 * k + 1 < kN ? O::Fma(O::Set(static_cast<T>(c[2 * k + 1])), r,
+                                   O::Set(static_cast<T>(c[2 * k])))
+                          : O::Set(static_cast<T>(c[2 * k]));
+  }
+  auto power = O::Mul(r, r);
+  std::size_t n = (kN + 1) / 2;
+#pragma GCC unroll 8
+  while (n > 1) {
+#pragma GCC unroll 16
+    for (std::size_t k = 0; k < n / 2; ++k) q[k] = O::Fma(q[2 * k + 1], power, q[2 * k]);
+    if (n % 2 != 0) q[n / 2] = q[n - 1];
+    n = (n + 1) / 2;
+    if (n > 1) power = O::Mul(power, power);
+  }
+  return q[0];
+}
+
 // Exp()
 //
 // Vector e^x; see math_constants.h for the method and accuracy.
@@ -49,10 +79,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Exp(typename Ops<T>::V x) {
   const auto n = O::Sub(t, magic);
   auto r = O::Fma(n, O::Set(-C::kLn2Hi), x);
   r = O::Fma(n, O::Set(-C::kLn2Lo), r);
-  auto p = O::Set(C::kExpCoeff[C::kExpDegree]);
-  for (std::size_t k = C::kExpDegree; k-- > 0;) {
-    p = O::Fma(p, r, O::Set(C::kExpCoeff[k]));
-  }
+  const auto p = Poly<T>(r, C::kExpCoeff);
   const auto scale = O::ShiftToExponent(O::Add(t, O::Set(C::kExponentBias)));
   return O::Mul(p, scale);
 }
@@ -79,12 +106,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Tanh(typename Ops<T>::V x) {
   const auto e = Exp<T>(O::Mul(a, O::Set(T(-2))));
   const auto big = O::CopySign(O::Div(O::Sub(one, e), O::Add(one, e)), x);
   const auto z = O::Mul(x, x);
-  constexpr std::size_t kTerms = ::maas::kernels::detail::kTanhTerms;
-  auto p = O::Set(static_cast<T>(::maas::kernels::detail::kTanhCoeff[kTerms - 1]));
-  for (std::size_t k = kTerms - 1; k-- > 0;) {
-    p = O::Fma(p, z, O::Set(static_cast<T>(::maas::kernels::detail::kTanhCoeff[k])));
-  }
-  const auto small = O::Mul(x, p);
+  const auto small = O::Mul(x, Poly<T>(z, ::maas::kernels::detail::kTanhCoeff));
   return O::SelectLess(a, O::Set(C::kTanhSmall), small, big);
 }
 
@@ -259,7 +281,9 @@ MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
 // Blocking chosen at compile time from the layer size and the register file
 // (kAcc accumulators: 24 of 32 registers, 12 of 16).
 //   kSplit     partial sums per output, so that one row has at least 8
-//              independent FMA chains (4-cycle latency x 2 FMA ports);
+//              independent FMA chains (4-cycle latency x 2 FMA ports); at
+//              most 8. (For one-vector layers such as 64 -> 8 a cap of 4
+//              measured faster in batches, but changes their rounding.)
 //   kRowCols   output vectors per block of the one-row path (<= 8 or 4);
 //   kTileCols  output vectors per many-row tile: 4 while a panel of kIn x 4
 //              vectors fits in 32 KiB of L1, else 2 (kSplit = 1) or fewer;
@@ -274,6 +298,7 @@ struct DenseShape {
   static constexpr std::size_t kRowCols = kVecs < kMaxRowCols ? kVecs : kMaxRowCols;
   static constexpr std::size_t kSplit = [] {
     std::size_t s = (8 + kRowCols - 1) / kRowCols;
+    s = s > 8 ? 8 : s;
     s = s > kIn ? kIn : s;
     return s < 1 ? std::size_t{1} : s;
   }();
