@@ -13,14 +13,11 @@
 #include "maas/local/network.h"
 #include "maas/remote/httplib_transport.h"
 #include "maas/remote/remote_model.h"
+#include "remote/server/mlp16_agreement.h"
 #include "remote/server/server_state.h"
 #include "testing/status_doctest.h"
 
 namespace {
-
-using Net16 = maas::Network<float, maas::Dense<16, 32, maas::Relu>,
-                            maas::Dense<32, 32, maas::Tanh>,
-                            maas::Dense<32, 8, maas::Sigmoid>>;
 
 std::unique_ptr<maas::RemoteModel> Connect(bool binary, std::string model = "mlp16") {
   std::string why;
@@ -38,34 +35,24 @@ std::unique_ptr<maas::RemoteModel> Connect(bool binary, std::string model = "mlp
 
 TEST_SUITE("Triton (PyTriton)") {
   TEST_CASE("Triton and the local network agree over V2 JSON and V2 binary") {
-    auto local = maas::LoadLocalModel<Net16>(
-        maas_test::SourcePath("tests/remote/server/data/mlp16.json"));
-    REQUIRE(local.ok());
+    auto local = maas_test::LoadMlp16<float>();
     for (bool binary : {false, true}) {
       CAPTURE(binary);
       auto remote = Connect(binary);
       auto sig = remote->Signature();
       REQUIRE_MESSAGE(sig.ok(), sig.status().ToString());
-      CHECK(sig->inputs[0] == (*local)->signature().inputs[0]);
-      CHECK(sig->outputs[0] == (*local)->signature().outputs[0]);
+      CHECK(sig->inputs[0] == local->signature().inputs[0]);
+      CHECK(sig->outputs[0] == local->signature().outputs[0]);
       std::mt19937 rng(11);
       std::normal_distribution<float> d(0.f, 1.5f);
       for (std::int64_t rows : {1, 33, 512}) {
         std::vector<float> x(static_cast<std::size_t>(rows) * 16);
         for (float& v : x) v = d(rng);
-        std::vector<float> want(static_cast<std::size_t>(rows) * 8), got(want.size(), -1.f);
+        std::vector<float> got(static_cast<std::size_t>(rows) * 8, -1.f);
         auto in = {maas::ConstTensorView("x", absl::MakeConstSpan(x), {rows, 16})};
-        REQUIRE((*local)->Predict(in, {maas::TensorView("y", absl::MakeSpan(want), {rows, 8})}).ok());
         absl::Status s = remote->Predict(in, {maas::TensorView("y", absl::MakeSpan(got), {rows, 8})});
         REQUIRE_MESSAGE(s.ok(), s.ToString());
-        double worst = 0;
-        // float32 locally, float64 then FP32 on the server; denominators
-        // floored at 0.1 as in kserve_test.cc (outputs near zero are the
-        // cancellation of O(1) terms).
-        for (std::size_t i = 0; i < got.size(); ++i) {
-          worst = std::max(worst, maas_test::RelErr(got[i], want[i], 0.1));
-        }
-        CHECK(worst <= 1e-5);
+        maas_test::CheckMlp16Agreement(x, got);
       }
     }
   }
