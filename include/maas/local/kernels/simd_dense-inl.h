@@ -36,6 +36,22 @@
 // excluded from the maximum and the sum; every lane in [kOut, y_stride) is
 // written as 0.
 
+// EstrinLevel<T, kN>()
+//
+// One level of Estrin's scheme over q[0, kN): q[k] = q[2k] + q[2k+1] * power,
+// then the next level with power^2, until one value is left. Compile-time
+// recursion, so every level is straight-line code.
+template <typename T, std::size_t kN>
+MAAS_KERNELS_TARGET inline void EstrinLevel(typename Ops<T>::V* q,
+                                            typename Ops<T>::V power) {
+  using O = Ops<T>;
+  if constexpr (kN > 1) {
+    for (std::size_t k = 0; k < kN / 2; ++k) q[k] = O::Fma(q[2 * k + 1], power, q[2 * k]);
+    if constexpr (kN % 2 != 0) q[kN / 2] = q[kN - 1];
+    EstrinLevel<T, (kN + 1) / 2>(q, O::Mul(power, power));
+  }
+}
+
 // Poly()
 //
 // c[0] + c[1] r + ... + c[kN-1] r^(kN-1) in Estrin's form: pairs
@@ -47,22 +63,12 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Poly(typename Ops<T>::V r,
                                                    const U (&c)[kN]) {
   using O = Ops<T>;
   typename O::V q[(kN + 1) / 2];
-#pragma GCC unroll 16
   for (std::size_t k = 0; k < (kN + 1) / 2; ++k) {
     q[k] = 2 * k + 1 < kN ? O::Fma(O::Set(static_cast<T>(c[2 * k + 1])), r,
                                    O::Set(static_cast<T>(c[2 * k])))
                           : O::Set(static_cast<T>(c[2 * k]));
   }
-  auto power = O::Mul(r, r);
-  std::size_t n = (kN + 1) / 2;
-#pragma GCC unroll 8
-  while (n > 1) {
-#pragma GCC unroll 16
-    for (std::size_t k = 0; k < n / 2; ++k) q[k] = O::Fma(q[2 * k + 1], power, q[2 * k]);
-    if (n % 2 != 0) q[n / 2] = q[n - 1];
-    n = (n + 1) / 2;
-    if (n > 1) power = O::Mul(power, power);
-  }
+  EstrinLevel<T, (kN + 1) / 2>(q, O::Mul(r, r));
   return q[0];
 }
 
