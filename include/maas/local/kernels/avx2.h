@@ -40,6 +40,14 @@
 #include "maas/local/kernels/layout.h"
 #include "maas/local/kernels/math_constants.h"
 
+// The kernels below are also covered (GCC applies these pragmas through the
+// inlining context), for translation units that included <immintrin.h> first.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 #define MAAS_KERNELS_TARGET __attribute__((target("avx2,fma")))
 
 namespace maas {
@@ -163,6 +171,10 @@ struct Ops<double> {
 }  // namespace maas
 
 #undef MAAS_KERNELS_TARGET
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #endif  // __x86_64__ && (__GNUC__ || __clang__)
 #endif  // MAAS_LOCAL_KERNELS_AVX2_H_
