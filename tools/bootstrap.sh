@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 CORE_PKGS=(build-essential cmake pkg-config git ca-certificates
            nlohmann-json3-dev libabsl-dev doctest-dev libcpp-httplib-dev libssl-dev)
 EXTRA_PKGS=(python3 python3-venv python3-dev libeigen3-dev libbenchmark-dev
-            g++-aarch64-linux-gnu qemu-user wrk curl)
+            g++-aarch64-linux-gnu qemu-user wrk curl ninja-build)
 
 all=0
 [[ "${1:-}" == "--all" ]] && all=1
