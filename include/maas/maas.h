@@ -16,6 +16,7 @@
 #ifndef MAAS_MAAS_H_
 #define MAAS_MAAS_H_
 
+#include "maas/core/call.h"
 #include "maas/core/data_type.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/predictor.h"

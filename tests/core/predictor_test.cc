@@ -67,3 +67,46 @@ TEST_SUITE("Predictor") {
     for (double v : y) CHECK(v == -1.0);
   }
 }
+
+TEST_SUITE("Predictor with CallOptions") {
+  TEST_CASE("the options overload runs the predictor and reports one attempt served by its label") {
+    Doubler d;
+    std::vector<double> x = {1, 2, 3}, y = {0, 0, 0};
+    maas::CallReport report;
+    report.fell_back = true;  // must be reset by the call
+    absl::Status s = static_cast<maas::Predictor&>(d).Predict(
+        {maas::ConstTensorView("x", absl::MakeConstSpan(x), {1, 3})},
+        {maas::TensorView("y", absl::MakeSpan(y), {1, 3})},
+        maas::CallOptions::Timeout(absl::Seconds(10)), &report);
+    REQUIRE(s.ok());
+    CHECK(y[2] == 6.0);
+    CHECK(report.served_by == "predictor");
+    CHECK(report.attempts == 1);
+    CHECK_FALSE(report.fell_back);
+  }
+
+  TEST_CASE("a passed deadline is kDeadlineExceeded before any work, outputs untouched") {
+    Doubler d;
+    std::vector<double> x = {1, 2, 3}, y = {7, 7, 7};
+    maas::CallOptions opts;
+    opts.deadline = absl::Now() - absl::Milliseconds(1);
+    maas::CallReport report;
+    absl::Status s = static_cast<maas::Predictor&>(d).Predict(
+        {maas::ConstTensorView("x", absl::MakeConstSpan(x), {1, 3})},
+        {maas::TensorView("y", absl::MakeSpan(y), {1, 3})}, opts, &report);
+    CHECK(s.code() == absl::StatusCode::kDeadlineExceeded);
+    CHECK(d.calls == 0);
+    CHECK(y == std::vector<double>{7, 7, 7});
+    CHECK(report.served_by.empty());
+  }
+
+  TEST_CASE("no deadline and a null report are allowed") {
+    Doubler d;
+    std::vector<double> x = {1, 2, 3}, y = {0, 0, 0};
+    absl::Status s = static_cast<maas::Predictor&>(d).Predict(
+        {maas::ConstTensorView("x", absl::MakeConstSpan(x), {1, 3})},
+        {maas::TensorView("y", absl::MakeSpan(y), {1, 3})}, maas::CallOptions(), nullptr);
+    CHECK(s.ok());
+    CHECK(y[0] == 2.0);
+  }
+}

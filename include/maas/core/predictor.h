@@ -15,6 +15,9 @@
 //  * No exception leaves `Predict`.
 //  * `Predict` may be called from many threads at once unless the
 //    implementation's comment says otherwise.
+//  * With `CallOptions` (core/call.h), the call returns by its deadline
+//    (give or take the cost of one local forward pass) and fills the
+//    `CallReport` when one is passed.
 //
 // Example:
 //
@@ -34,7 +37,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "maas/core/call.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/tensor.h"
 #include "maas/core/tensor_view.h"
@@ -68,6 +74,32 @@ class Predictor {
     return DoPredict(inputs, outputs);
   }
 
+  // Predictor::Predict(inputs, outputs, options, report)
+  //
+  // As above, within `options.deadline`: a deadline that has passed is
+  // `kDeadlineExceeded` before any work; remote predictors cap their socket
+  // waits by it; decorators (retry, fallback) spend it across attempts. When
+  // `report` is non-null it is reset and then filled (see `CallReport`).
+  //
+  // Example:
+  //
+  //   maas::CallReport r;
+  //   absl::Status s = model.Predict({in}, {out},
+  //                                  maas::CallOptions::Timeout(absl::Milliseconds(20)), &r);
+  absl::Status Predict(absl::Span<const ConstTensorView> inputs,
+                       absl::Span<const TensorView> outputs,
+                       const CallOptions& options, CallReport* report = nullptr) {
+    if (report != nullptr) *report = CallReport();
+    return DoPredictCall(inputs, outputs, options, report);
+  }
+
+  // Predictor::label()
+  //
+  // A short name for reports and metrics: "local" for `LocalModel`,
+  // "remote" for `RemoteModel`, the configured label for decorators. The
+  // text lives as long as the predictor.
+  virtual absl::string_view label() const { return "predictor"; }
+
   // Predictor::Predict(inputs)
   //
   // Convenience overload that allocates one `Tensor` per signature output
@@ -83,6 +115,28 @@ class Predictor {
   // The implementation of `Predict(inputs, outputs)`.
   virtual absl::Status DoPredict(absl::Span<const ConstTensorView> inputs,
                                  absl::Span<const TensorView> outputs) = 0;
+
+  // DoPredictCall()
+  //
+  // The implementation of `Predict(inputs, outputs, options, report)`.
+  // Default: refuses a passed deadline, calls `DoPredict`, and reports one
+  // attempt served by `label()`. Predictors that can honour a deadline
+  // inside the call (remote models) or that wrap others (decorators)
+  // override it. `report` may be null.
+  virtual absl::Status DoPredictCall(absl::Span<const ConstTensorView> inputs,
+                                     absl::Span<const TensorView> outputs,
+                                     const CallOptions& options,
+                                     CallReport* report) {
+    if (options.has_deadline() && absl::Now() >= options.deadline) {
+      return DeadlinePassedError(label());
+    }
+    absl::Status s = DoPredict(inputs, outputs);
+    if (report != nullptr) {
+      report->attempts = 1;
+      if (s.ok()) report->served_by = label();
+    }
+    return s;
+  }
 
   // DoPredictAllocating()
   //

@@ -111,6 +111,11 @@ class LocalModel final : public Predictor {
   // A copy of the signature; never fails.
   absl::StatusOr<ModelSignature> Signature() override { return signature_; }
 
+  // LocalModel::label()
+  //
+  // "local".
+  absl::string_view label() const override { return "local"; }
+
   // LocalModel::PredictRows()
   //
   // Typed fast path: `x` holds rows of kInputSize values, `y` the same number
