@@ -20,3 +20,4 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/maasConfigVersion.cmake
   cmake/MaasFindHttplib.cmake
   DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/maas)
+include(MaasPkgConfig)
