@@ -33,13 +33,13 @@ and every float is written with Python's shortest round-trip ``repr``, so the
 C++ reader recovers exactly the float64 values scikit-learn holds.
 """
 
-import argparse
-import json
 import math
+import os
 import sys
 
-FORMAT = "maas.mlp"
-FORMAT_VERSION = 1
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from maas_model_file import (  # noqa: E402,F401  (re-exported for callers)
+    FORMAT, FORMAT_VERSION, Chain, ConversionError, dumps, floats, run_converter)
 
 # scikit-learn activation name -> model-file activation name.
 _HIDDEN_ACTIVATIONS = {
@@ -55,18 +55,8 @@ _OUTPUT_ACTIVATIONS = {
 }
 
 
-class ConversionError(ValueError):
-    """The model cannot be represented as a maas model file."""
-
-
 def _floats(values, what):
-    out = []
-    for i, v in enumerate(values):
-        f = float(v)
-        if not math.isfinite(f):
-            raise ConversionError(f"{what}[{i}] is not finite ({f!r})")
-        out.append(f)
-    return out
+    return floats(values, what)
 
 
 def _json_scalar(v):
@@ -159,20 +149,21 @@ def convert(model, name="model", input_name="input", output_name="output",
         raise ConversionError("target scaling is only supported for regressors")
 
     n_layers = len(mlp.coefs_)
-    layers = []
+    n_in = int(mlp.coefs_[0].shape[0])
+    n_out = int(mlp.coefs_[-1].shape[1])
+    chain = Chain(type(mlp).__name__)
+    if scaler is not None:
+        mean, std = _scaler_vectors(scaler, n_in, "input")
+        chain.standardize(mean, std, "the input StandardScaler")
     for i, (w, b) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
         act = (_OUTPUT_ACTIVATIONS[out_act] if i == n_layers - 1
                else _HIDDEN_ACTIVATIONS[mlp.activation])
-        layers.append({
-            "type": "dense",
-            "units": int(w.shape[1]),
-            "activation": act,
-            # sklearn's coefs_ are (fan_in, fan_out): one row per input.
-            "weights": [_floats(row, f"layer {i} weights") for row in w],
-            "bias": _floats(b, f"layer {i} bias"),
-        })
-    n_in = int(mlp.coefs_[0].shape[0])
-    n_out = int(mlp.coefs_[-1].shape[1])
+        # sklearn's coefs_ are (fan_in, fan_out): one row per input.
+        chain.dense(w, b, f"layer {i}")
+        chain.activation(act, f"layer {i}")
+    if target_scaler is not None:
+        mean, std = _scaler_vectors(target_scaler, n_out, "target")
+        chain.scale_output(std, mean, "the target StandardScaler")
 
     meta = {"converter": "maas tools/convert_sklearn.py"}
     try:
@@ -199,88 +190,28 @@ def convert(model, name="model", input_name="input", output_name="output",
     if metadata:
         meta.update(metadata)
 
-    doc = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "name": str(name),
-        "version": str(version),
-    }
-    if description:
-        doc["description"] = str(description)
-    doc["inputs"] = [{"name": str(input_name), "datatype": "FP64", "shape": [-1, n_in]}]
-    doc["outputs"] = [{"name": str(output_name), "datatype": "FP64", "shape": [-1, n_out]}]
-    if scaler is not None:
-        mean, std = _scaler_vectors(scaler, n_in, "input")
-        doc["preprocessing"] = {"input_mean": mean, "input_std": std}
-    if target_scaler is not None:
-        mean, std = _scaler_vectors(target_scaler, n_out, "target")
-        doc["postprocessing"] = {"output_scale": std, "output_offset": mean}
-    doc["layers"] = layers
-    doc["metadata"] = meta
-    return doc
+    return chain.document(name=name, input_name=input_name, output_name=output_name,
+                          version=version, description=description, metadata=meta)
 
 
-def dumps(doc):
-    """Serialises a model-file dict deterministically.
-
-    Objects are indented, arrays of scalars stay on one line (so a weight row
-    is one line), floats use the shortest round-trip repr, and NaN/Infinity
-    are refused (JSON has no such tokens).
-    """
-    def enc(v, indent):
-        pad = "  " * indent
-        if isinstance(v, dict):
-            if not v:
-                return "{}"
-            items = [f'{pad}  {json.dumps(k)}: {enc(x, indent + 1)}' for k, x in v.items()]
-            return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-        if isinstance(v, list):
-            if all(not isinstance(x, (dict, list)) for x in v):
-                return "[" + ", ".join(enc(x, indent) for x in v) + "]"
-            items = [pad + "  " + enc(x, indent + 1) for x in v]
-            return "[\n" + ",\n".join(items) + "\n" + pad + "]"
-        return json.dumps(v, allow_nan=False)
-
-    return enc(doc, 0) + "\n"
+def _convert_path(args):
+    try:
+        import joblib
+        model = joblib.load(args.model)
+    except ImportError:
+        import pickle
+        with open(args.model, "rb") as f:
+            model = pickle.load(f)
+    return convert(model, name=args.name, input_name=args.input_name or "input",
+                   output_name=args.output_name or "output", version=args.version,
+                   description=args.description)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Convert a fitted scikit-learn MLP (pickle/joblib file) "
-                    "into a maas model file (docs/model-format.md).")
-    parser.add_argument("model", help="pickle or joblib file of the fitted model")
-    parser.add_argument("-o", "--output", help="model file to write (default: stdout)")
-    parser.add_argument("--name", default="model", help="model name")
-    parser.add_argument("--version", default="", help="model version string")
-    parser.add_argument("--input-name", default="input", help="input tensor name")
-    parser.add_argument("--output-name", default="output", help="output tensor name")
-    parser.add_argument("--description", default=None, help="free text")
-    args = parser.parse_args(argv)
-
-    try:
-        try:
-            import joblib
-            model = joblib.load(args.model)
-        except ImportError:
-            import pickle
-            with open(args.model, "rb") as f:
-                model = pickle.load(f)
-        doc = convert(model, name=args.name, input_name=args.input_name,
-                      output_name=args.output_name, version=args.version,
-                      description=args.description)
-        text = dumps(doc)
-    except ConversionError as e:
-        print(f"convert_sklearn: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"convert_sklearn: error: cannot read {args.model}: {e}", file=sys.stderr)
-        return 2
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
-    return 0
+    return run_converter(
+        "convert_sklearn", argv,
+        "Convert a fitted scikit-learn MLP (pickle/joblib file) into a maas model "
+        "file (docs/model-format.md).", _convert_path)
 
 
 if __name__ == "__main__":
