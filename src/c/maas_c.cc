@@ -1,0 +1,307 @@
+// The maas C API (include/maas/c/maas.h) over the C++ SDK.
+//
+// Every exported function catches everything: no exception crosses the C
+// boundary. Each one records its outcome in a thread-local message (empty on
+// success) and returns the absl status code as an int.
+
+#include "maas/c/maas.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "maas/core/data_type.h"
+#include "maas/core/model_signature.h"
+#include "maas/core/predictor.h"
+#include "maas/core/tensor_view.h"
+#include "maas/version.h"
+#if MAAS_C_HAS_HTTP
+#include "maas/remote/httplib_transport.h"
+#include "maas/remote/remote_model.h"
+#endif
+
+// The handle: a predictor plus what predict needs from its signature,
+// captured once at creation.
+struct maas_model {
+  std::unique_ptr<maas::Predictor> predictor;
+  std::string input_name, output_name;
+  std::int64_t input_size = 0, output_size = 0;
+  bool is_double = false;
+};
+
+namespace maas_c {
+namespace {
+
+thread_local std::string last_error;
+
+int Record(const absl::Status& s) {
+  if (s.ok()) {
+    last_error.clear();
+  } else {
+    last_error = std::string(s.message());
+  }
+  return static_cast<int>(s.code());
+}
+
+// Runs `body` (returning absl::Status) and turns any exception into a status.
+template <typename Body>
+int Guard(Body&& body) noexcept {
+  try {
+    return Record(body());
+  } catch (const std::bad_alloc&) {
+    last_error = "out of memory";
+    return MAAS_RESOURCE_EXHAUSTED;
+  } catch (const std::exception& e) {
+    try {
+      last_error = absl::StrCat("internal error: ", e.what());
+    } catch (...) {
+      last_error.clear();
+    }
+    return MAAS_INTERNAL;
+  } catch (...) {
+    last_error = "internal error: unknown exception";
+    return MAAS_INTERNAL;
+  }
+}
+
+// The signature checks of the C API: one input, one output, FP32 or FP64,
+// shape [-1, n] (or [b, n]: any batch then fails at predict with the
+// predictor's own message), same datatype both sides.
+absl::StatusOr<std::unique_ptr<maas_model>> Wrap(std::unique_ptr<maas::Predictor> p) {
+  absl::StatusOr<maas::ModelSignature> sig = p->Signature();
+  if (!sig.ok()) return sig.status();
+  if (sig->inputs.size() != 1 || sig->outputs.size() != 1) {
+    return absl::UnimplementedError(absl::StrCat(
+        "model '", sig->name, "' has ", sig->inputs.size(), " inputs and ",
+        sig->outputs.size(), " outputs; the C API drives models with one of each"));
+  }
+  const maas::TensorSpec& in = sig->inputs[0];
+  const maas::TensorSpec& out = sig->outputs[0];
+  for (const maas::TensorSpec* t : {&in, &out}) {
+    if ((t->dtype != maas::DataType::kFloat32 && t->dtype != maas::DataType::kFloat64) ||
+        t->shape.rank() != 2 || t->shape.dim(1) <= 0) {
+      return absl::UnimplementedError(absl::StrCat(
+          "model '", sig->name, "': tensor '", t->name, "' is ",
+          maas::DataTypeName(t->dtype), t->shape.ToString(),
+          "; the C API drives FP32 or FP64 tensors of shape [-1,n]"));
+    }
+  }
+  if (in.dtype != out.dtype) {
+    return absl::UnimplementedError(absl::StrCat(
+        "model '", sig->name, "': input is ", maas::DataTypeName(in.dtype),
+        " and output ", maas::DataTypeName(out.dtype),
+        "; the C API drives models with one datatype"));
+  }
+  auto m = std::make_unique<maas_model>();
+  m->predictor = std::move(p);
+  m->input_name = in.name;
+  m->output_name = out.name;
+  m->input_size = in.shape.dim(1);
+  m->output_size = out.shape.dim(1);
+  m->is_double = in.dtype == maas::DataType::kFloat64;
+  return m;
+}
+
+int Create(absl::StatusOr<std::unique_ptr<maas::Predictor>> (*make)(const void*),
+           const void* args, maas_model** model) {
+  if (model == nullptr) {
+    return Record(absl::InvalidArgumentError("the maas_model** argument is null"));
+  }
+  *model = nullptr;
+  return Guard([&]() -> absl::Status {
+    absl::StatusOr<std::unique_ptr<maas::Predictor>> p = make(args);
+    if (!p.ok()) return p.status();
+    absl::StatusOr<std::unique_ptr<maas_model>> m = Wrap(*std::move(p));
+    if (!m.ok()) return m.status();
+    *model = m->release();
+    return absl::OkStatus();
+  });
+}
+
+// Calls the predictor with views of `x` and `y` in the model's type `M`.
+template <typename M>
+absl::Status Run(maas_model& m, const M* x, std::int64_t rows, M* y) {
+  const auto nx = static_cast<std::size_t>(rows * m.input_size);
+  const auto ny = static_cast<std::size_t>(rows * m.output_size);
+  return m.predictor->Predict(
+      {maas::ConstTensorView(m.input_name, absl::MakeConstSpan(x, nx),
+                             {rows, m.input_size})},
+      {maas::TensorView(m.output_name, absl::MakeSpan(y, ny), {rows, m.output_size})});
+}
+
+// predict for an array type `A`: directly when it is the model's type,
+// through converted copies otherwise (y written only on success).
+template <typename A>
+int Predict(maas_model* m, const A* x, std::int64_t rows, std::int64_t x_cols, A* y,
+            std::int64_t y_cols) noexcept {
+  return Guard([&]() -> absl::Status {
+    if (m == nullptr) return absl::InvalidArgumentError("the model handle is null");
+    if (rows < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("rows = ", rows, " is negative"));
+    }
+    if (x_cols != m->input_size || y_cols != m->output_size) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model input '", m->input_name, "' has ", m->input_size,
+          " values per row and output '", m->output_name, "' ", m->output_size,
+          "; the arrays have ", x_cols, " and ", y_cols));
+    }
+    if (rows == 0) return absl::OkStatus();
+    if (x == nullptr || y == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the ", x == nullptr ? "input" : "output", " array is null (rows = ", rows, ")"));
+    }
+    const std::int64_t widest = std::max(m->input_size, m->output_size);
+    if (rows > std::numeric_limits<std::int64_t>::max() / widest) {
+      return absl::InvalidArgumentError(absl::StrCat("rows = ", rows, " overflows"));
+    }
+    const bool same = std::is_same_v<A, double> == m->is_double;
+    if (same) return Run(*m, x, rows, y);
+    using M = std::conditional_t<std::is_same_v<A, double>, float, double>;
+    std::vector<M> xm(x, x + rows * m->input_size);
+    std::vector<M> ym(static_cast<std::size_t>(rows * m->output_size));
+    if (absl::Status s = Run(*m, xm.data(), rows, ym.data()); !s.ok()) return s;
+    for (std::size_t i = 0; i < ym.size(); ++i) y[i] = static_cast<A>(ym[i]);
+    return absl::OkStatus();
+  });
+}
+
+int Size(const maas_model* m, std::int64_t* size, bool input) noexcept {
+  if (m == nullptr || size == nullptr) {
+    return Record(absl::InvalidArgumentError(
+        m == nullptr ? "the model handle is null" : "the size pointer is null"));
+  }
+  *size = input ? m->input_size : m->output_size;
+  return Record(absl::OkStatus());
+}
+
+#if MAAS_C_HAS_HTTP
+struct RemoteArgs {
+  const char* url;
+  const char* name;
+  const char* protocol;
+  double timeout_seconds;
+};
+
+absl::StatusOr<std::unique_ptr<maas::Predictor>> MakeRemote(const void* p) {
+  const auto& a = *static_cast<const RemoteArgs*>(p);
+  if (a.url == nullptr || a.name == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", a.url == nullptr ? "base URL" : "model name", " is null"));
+  }
+  maas::RemoteModelOptions options;
+  options.model = a.name;
+  const absl::string_view proto = a.protocol == nullptr ? "" : a.protocol;
+  if (proto.empty() || proto == "v2") {
+    options.protocol = maas::RemoteProtocol::kKServeV2;
+  } else if (proto == "v2-binary") {
+    options.protocol = maas::RemoteProtocol::kKServeV2;
+    options.binary = true;
+  } else if (proto == "v1") {
+    options.protocol = maas::RemoteProtocol::kTfServingV1;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("protocol '", proto, "': expected \"v2\", \"v2-binary\" or \"v1\""));
+  }
+  if (!(a.timeout_seconds >= 0) || a.timeout_seconds > 1e9) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timeout_seconds = ", a.timeout_seconds, ": expected 0 or a positive number"));
+  }
+  if (a.timeout_seconds > 0) options.timeout = absl::Seconds(a.timeout_seconds);
+  absl::StatusOr<std::unique_ptr<maas::RemoteModel>> model =
+      maas::ConnectRemoteModel(a.url, std::move(options));
+  if (!model.ok()) return model.status();
+  return std::unique_ptr<maas::Predictor>(*std::move(model));
+}
+#endif
+
+}  // namespace
+}  // namespace maas_c
+
+extern "C" {
+
+const char* maas_version(void) { return maas::kVersionString; }
+
+const char* maas_status_name(int code) {
+  static const char* const kNames[] = {
+      "OK",        "CANCELLED",          "UNKNOWN",      "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL",     "UNAVAILABLE",  "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  if (code < 0 || code > MAAS_UNAUTHENTICATED) return "UNKNOWN";
+  return kNames[code];
+}
+
+const char* maas_last_error(void) { return maas_c::last_error.c_str(); }
+
+size_t maas_last_error_copy(char* buffer, size_t size) {
+  const std::string& e = maas_c::last_error;
+  if (buffer != nullptr && size > 0) {
+    const std::size_t n = std::min(e.size(), size - 1);
+    std::memcpy(buffer, e.data(), n);
+    buffer[n] = '\0';
+  }
+  return e.size();
+}
+
+int maas_model_connect_remote(const char* base_url, const char* model_name,
+                              const char* protocol, double timeout_seconds,
+                              maas_model** model) {
+#if MAAS_C_HAS_HTTP
+  const maas_c::RemoteArgs args{base_url, model_name, protocol, timeout_seconds};
+  return maas_c::Create(&maas_c::MakeRemote, &args, model);
+#else
+  (void)base_url;
+  (void)model_name;
+  (void)protocol;
+  (void)timeout_seconds;
+  if (model != nullptr) *model = nullptr;
+  return maas_c::Record(absl::UnimplementedError(
+      "this maas C library was built without the HTTP transport (MAAS_BUILD_HTTP=OFF)"));
+#endif
+}
+
+int maas_model_input_size(const maas_model* model, int64_t* size) {
+  return maas_c::Size(model, size, true);
+}
+
+int maas_model_output_size(const maas_model* model, int64_t* size) {
+  return maas_c::Size(model, size, false);
+}
+
+int maas_model_is_double(const maas_model* model, int* is_double) {
+  if (model == nullptr || is_double == nullptr) {
+    return maas_c::Record(absl::InvalidArgumentError(
+        model == nullptr ? "the model handle is null" : "the is_double pointer is null"));
+  }
+  *is_double = model->is_double ? 1 : 0;
+  return maas_c::Record(absl::OkStatus());
+}
+
+int maas_model_predict_f32(maas_model* model, const float* x, int64_t rows, int64_t x_cols,
+                           float* y, int64_t y_cols) {
+  return maas_c::Predict(model, x, rows, x_cols, y, y_cols);
+}
+
+int maas_model_predict_f64(maas_model* model, const double* x, int64_t rows, int64_t x_cols,
+                           double* y, int64_t y_cols) {
+  return maas_c::Predict(model, x, rows, x_cols, y, y_cols);
+}
+
+void maas_model_free(maas_model* model) { delete model; }
+
+}  // extern "C"
