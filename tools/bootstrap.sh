@@ -5,7 +5,8 @@
 #
 #   tools/bootstrap.sh            C++ build dependencies only
 #   tools/bootstrap.sh --all      + test extras (cross compiler, qemu, wrk,
-#                                   Eigen, Google Benchmark) and every venv
+#                                   Eigen, Google Benchmark, gfortran, Open MPI)
+#                                   and every venv
 #
 # Venvs (created next to the sources, ignored by git):
 #   .venv          tools/requirements.txt (numpy, scikit-learn)
@@ -17,7 +18,8 @@ cd "$(dirname "$0")/.."
 CORE_PKGS=(build-essential cmake pkg-config git ca-certificates
            nlohmann-json3-dev libabsl-dev doctest-dev libcpp-httplib-dev libssl-dev)
 EXTRA_PKGS=(python3 python3-venv python3-dev libeigen3-dev libbenchmark-dev
-            g++-aarch64-linux-gnu qemu-user wrk curl ninja-build)
+            g++-aarch64-linux-gnu qemu-user wrk curl ninja-build
+            gfortran libopenmpi-dev openmpi-bin)  # Fortran module, MPI example
 
 all=0
 [[ "${1:-}" == "--all" ]] && all=1
