@@ -50,6 +50,7 @@
 #include "absl/types/span.h"
 #include "maas/core/data_type.h"
 #include "maas/core/model_signature.h"
+#include "maas/detail/strict_json.h"
 #include "maas/local/activation.h"
 #include "maas/local/local_model.h"
 #include "maas/local/network.h"
@@ -102,12 +103,18 @@ class ModelFileReader {
   }
 
   absl::StatusOr<ModelFile> Parse(absl::string_view text) const {
-    nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(),
-                                               nullptr, false);
-    if (doc.is_discarded()) {
-      return Error("not valid JSON (check for a truncated file, a trailing "
-                   "comma, or NaN/Infinity, which JSON does not allow)");
+    // Strict parse (detail/strict_json.h): bounded nesting, so "metadata"
+    // can be serialised below without deep recursion, and no key repeated
+    // within one object. A faster reader must keep both rules.
+    absl::StatusOr<nlohmann::json> parsed = detail::ParseStrictJson(text);
+    if (!parsed.ok()) {
+      if (parsed.status().message() == "not valid JSON") {
+        return Error("not valid JSON (check for a truncated file, a trailing "
+                     "comma, or NaN/Infinity, which JSON does not allow)");
+      }
+      return Error(parsed.status().message());
     }
+    nlohmann::json doc = *std::move(parsed);
     if (!doc.is_object()) return Error("the top level must be a JSON object");
     ModelFile file;
 

@@ -72,6 +72,7 @@
 #include "maas/core/predictor.h"
 #include "maas/core/tensor.h"
 #include "maas/core/tensor_view.h"
+#include "maas/detail/strict_json.h"
 #include "maas/remote/http.h"
 #include "maas/remote/http_status.h"
 #include "maas/remote/inference.h"
@@ -191,10 +192,10 @@ class RemoteModel final : public Predictor {
     if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
       return s;
     }
-    nlohmann::json doc = nlohmann::json::parse(resp->body, nullptr, false);
-    if (!doc.is_discarded() && doc.is_object()) {
-      auto it = doc.find("ready");
-      if (it != doc.end() && it->is_boolean()) return it->get<bool>();
+    absl::StatusOr<nlohmann::json> doc = detail::ParseStrictJson(resp->body);
+    if (doc.ok() && doc->is_object()) {
+      auto it = doc->find("ready");
+      if (it != doc->end() && it->is_boolean()) return it->get<bool>();
     }
     absl::StatusOr<std::vector<TfServingModelVersionStatus>> st =
         TfServingDecodeModelStatus(resp->body);

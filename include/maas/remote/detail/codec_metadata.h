@@ -21,6 +21,7 @@
 #include "maas/core/data_type.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/shape.h"
+#include "maas/detail/strict_json.h"
 #include "maas/remote/inference.h"
 #include "nlohmann/json.hpp"
 
@@ -29,11 +30,13 @@ namespace detail {
 
 using Json = nlohmann::json;
 
-// Parses `body` without exceptions; `what` prefixes the DataLoss message.
+// Parses `body` with the strict rules of detail/strict_json.h (bounded
+// nesting, no repeated keys), without exceptions; `what` prefixes the
+// message (kDataLoss, or kResourceExhausted when memory runs out).
 inline absl::StatusOr<Json> ParseJsonDom(absl::string_view body, absl::string_view what) {
-  Json doc = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return absl::DataLossError(absl::StrCat(what, ": not valid JSON"));
+  absl::StatusOr<Json> doc = ParseStrictJson(body);
+  if (!doc.ok()) {
+    return absl::Status(doc.status().code(), absl::StrCat(what, ": ", doc.status().message()));
   }
   return doc;
 }

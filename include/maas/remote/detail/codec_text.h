@@ -14,9 +14,11 @@
 #include <system_error>
 #include <type_traits>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "maas/core/data_type.h"
+#include "maas/detail/strict_json.h"
 #include "nlohmann/json.hpp"
 
 namespace maas {
@@ -261,33 +263,59 @@ inline bool AppendJsonArrayAs(std::string* out, DataType dtype,
   return ok;
 }
 
-// The message of an error body: the "error" (or "detail", "message") string
-// of a JSON object, else the body made printable and cut to 512 characters.
+// kMaxErrorText
+//
+// Longest server error text kept in a status message (bytes, before "...").
+inline constexpr std::size_t kMaxErrorText = 512;
+
+// Appends `text` to `*out` made printable ASCII (tab, CR and LF become ' ',
+// every other byte outside 0x20-0x7E becomes '?'; so a server cannot put
+// line breaks or terminal escapes into a log line) and cut to kMaxErrorText
+// bytes, with "..." when cut.
+inline void AppendPrintable(std::string* out, absl::string_view text) {
+  const std::size_t n = text.size() < kMaxErrorText ? text.size() : kMaxErrorText;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u >= 0x20 && u < 0x7F) {
+      out->push_back(text[i]);
+    } else {
+      out->push_back(u == '\n' || u == '\r' || u == '\t' ? ' ' : '?');
+    }
+  }
+  if (text.size() > kMaxErrorText) out->append("...");
+}
+
+// The message of an error body: the "error" (or "detail", "message") member
+// of a JSON object, else the body itself; made printable and cut to
+// kMaxErrorText bytes either way. Bodies longer than 64 KiB are not parsed
+// (an error text is short; a huge body is cut, not decoded). Never fails.
 inline std::string ErrorMessageFromBody(absl::string_view body) {
+  std::string out;
   try {
-    const nlohmann::json doc =
-        nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
-    if (!doc.is_discarded() && doc.is_object()) {
-      for (const char* key : {"error", "detail", "message"}) {
-        auto it = doc.find(key);
-        if (it == doc.end()) continue;
-        if (it->is_string()) return it->get<std::string>();
-        return it->dump(-1, ' ', true,
-                        nlohmann::json::error_handler_t::replace);
+    constexpr std::size_t kMaxParsed = std::size_t{64} << 10;
+    if (body.size() <= kMaxParsed) {
+      absl::StatusOr<nlohmann::json> doc = ParseStrictJson(body);
+      if (doc.ok() && doc->is_object()) {
+        for (const char* key : {"error", "detail", "message"}) {
+          auto it = doc->find(key);
+          if (it == doc->end()) continue;
+          if (it->is_string()) {
+            AppendPrintable(&out, it->get_ref<const std::string&>());
+          } else {
+            // Nesting is bounded by ParseStrictJson, so dump() cannot recurse
+            // deeply.
+            AppendPrintable(&out, it->dump(-1, ' ', true,
+                                           nlohmann::json::error_handler_t::replace));
+          }
+          return out;
+        }
       }
     }
   } catch (...) {  // backstop: this function never fails
+    out.clear();
   }
-  constexpr std::size_t kMax = 512;
-  std::string out;
-  const std::size_t n = body.size() < kMax ? body.size() : kMax;
-  out.reserve(n + 3);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto u = static_cast<unsigned char>(body[i]);
-    out.push_back(u >= 0x20 && u < 0x7F ? body[i] : (u == '\n' ? ' ' : '?'));
-  }
+  AppendPrintable(&out, body);
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  if (body.size() > kMax) out += "...";
   return out;
 }
 

@@ -65,6 +65,7 @@ struct KServeV2OutputDesc {
   // "data" already read in the reply's datatype while parsing the envelope
   // (when datatype and shape came before it, as servers write them).
   bool decoded = false;
+  DataType decoded_dtype = DataType::kInvalid;
   std::vector<std::byte> decoded_bytes;
   std::size_t decoded_count = 0;
 };
@@ -122,11 +123,33 @@ inline bool ReadReplyShape(JsonReader* r, Shape* shape) {
   return true;
 }
 
-inline bool ReadKServeV2Output(JsonReader* r, KServeV2OutputDesc* o) {
+// Marks `key` (bit `bit` of `*seen`) as read; a second occurrence fails the
+// reader. Decoders act on the keys they interpret exactly once: with a key
+// repeated, the data would be read under one datatype or shape and used
+// under another.
+inline bool FirstOccurrence(JsonReader* r, unsigned* seen, unsigned bit,
+                            absl::string_view key, absl::string_view where) {
+  if ((*seen & bit) != 0) {
+    return r->Fail(absl::StrCat(where, "key '", key, "' appears twice"));
+  }
+  *seen |= bit;
+  return true;
+}
+
+inline bool ReadKServeV2Output(JsonReader* r, KServeV2OutputDesc* o, std::size_t index) {
   if (!r->Expect('{')) return false;
   std::string key;
   bool first = true;
+  unsigned seen = 0;
+  const std::string where = absl::StrCat("output #", index, ": ");
   while (r->NextMember(&first, &key)) {
+    unsigned bit = 0;
+    if (key == "name") bit = 1;
+    if (key == "datatype") bit = 2;
+    if (key == "shape") bit = 4;
+    if (key == "data") bit = 8;
+    if (key == "parameters") bit = 16;
+    if (bit != 0 && !FirstOccurrence(r, &seen, bit, key, where)) return false;
     if (key == "name") {
       if (!r->ReadString(&o->name)) return false;
     } else if (key == "datatype") {
@@ -153,6 +176,7 @@ inline bool ReadKServeV2Output(JsonReader* r, KServeV2OutputDesc* o) {
           return false;
         }
         o->decoded = true;
+        o->decoded_dtype = *dtype;
         o->decoded_count = sink.count;
         o->data = absl::string_view(start, static_cast<std::size_t>(r->pos() - start));
       } else if (!r->SkipValueSpan(&o->data)) {
@@ -163,8 +187,10 @@ inline bool ReadKServeV2Output(JsonReader* r, KServeV2OutputDesc* o) {
       r->Expect('{');
       std::string pkey;
       bool pfirst = true;
+      unsigned pseen = 0;
       while (r->NextMember(&pfirst, &pkey)) {
         if (pkey == "binary_data_size") {
+          if (!FirstOccurrence(r, &pseen, 1, pkey, where)) return false;
           std::int64_t n = 0;
           if (!r->ReadInt64(&n)) return false;
           if (n < 0) return r->Fail(absl::StrCat("negative binary_data_size ", n));
@@ -199,8 +225,16 @@ inline absl::Status ParseKServeV2Envelope(absl::string_view body,
   r.Expect('{');
   std::string key;
   bool first = true;
+  unsigned seen = 0;
   while (r.NextMember(&first, &key)) {
     bool ok = true;
+    unsigned bit = 0;
+    if (key == "model_name") bit = 1;
+    if (key == "model_version") bit = 2;
+    if (key == "id") bit = 4;
+    if (key == "error") bit = 8;
+    if (key == "outputs") bit = 16;
+    if (bit != 0 && !FirstOccurrence(&r, &seen, bit, key, "")) break;
     if (key == "model_name") {
       ok = ReadStringOrScalarText(&r, &env->model_name);
     } else if (key == "model_version") {
@@ -215,7 +249,7 @@ inline absl::Status ParseKServeV2Envelope(absl::string_view body,
       bool ofirst = true;
       while (ok && r.NextElement(&ofirst)) {
         env->outputs.emplace_back();
-        ok = ReadKServeV2Output(&r, &env->outputs.back());
+        ok = ReadKServeV2Output(&r, &env->outputs.back(), env->outputs.size() - 1);
       }
       ok = ok && !r.failed();
     } else {
@@ -224,7 +258,8 @@ inline absl::Status ParseKServeV2Envelope(absl::string_view body,
     if (!ok) break;
   }
   if (r.failed()) {
-    const bool data_error = absl::StartsWith(r.error(), "output '");
+    const bool data_error = absl::StartsWith(r.error(), "output ") ||
+                            absl::StrContains(r.error(), "appears twice");
     return KServeV2ReplyError(data_error ? r.error() : absl::StrCat("malformed JSON: ", r.error()));
   }
   const std::size_t json_end = r.offset();
@@ -267,6 +302,12 @@ inline absl::Status ParseKServeV2Envelope(absl::string_view body,
     KServeV2OutputDesc& o = env->outputs[i];
     if (o.name.empty()) {
       return KServeV2ReplyError(absl::StrCat("output #", i, " has no name"));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (env->outputs[j].name == o.name) {
+        return KServeV2ReplyError(absl::StrCat("output '", o.name, "' appears twice (#", j,
+                                               " and #", i, ")"));
+      }
     }
     if (o.binary_size < 0) continue;
     const auto size = static_cast<std::uint64_t>(o.binary_size);
@@ -364,9 +405,13 @@ inline absl::StatusOr<Tensor> DecodeKServeV2Output(absl::string_view body,
     NestShape ns;
     std::size_t count;
     bool ok = true;
-    if (o.decoded) {
+    if (o.decoded && o.decoded_dtype == *dtype &&
+        o.decoded_bytes.size() == n * elem) {
       bytes = std::move(o.decoded_bytes);
       count = o.decoded_count;
+    } else if (o.decoded) {
+      return KServeV2ReplyError(absl::StrCat("output '", o.name,
+                                             "': data decoded under another datatype or shape"));
     } else if (*dtype == DataType::kBytes) {
       GrowSink sink{&bytes};
       ok = r.ReadTreeAs(*dtype, &sink, &ns, 0);
@@ -661,6 +706,11 @@ inline absl::Status KServeV2DecodeInferResponseInto(absl::string_view body,
         if (absl::Status s = detail::CheckJsonDataFits(*o, n); !s.ok()) return s;
         if (o->decoded && *dtype == v.dtype()) {
           if (o->decoded_count != n) return detail::KServeV2DataCountError(*o, o->decoded_count, n);
+          // Never copy more bytes than were decoded, whatever the envelope says.
+          if (o->decoded_dtype != v.dtype() || o->decoded_bytes.size() != v.byte_size()) {
+            return detail::KServeV2ReplyError(absl::StrCat(
+                "output '", name, "': data decoded under another datatype or shape"));
+          }
         } else {
           offset = scratch_bytes;
           scratch_bytes += (v.byte_size() + 7) & ~std::size_t{7};
@@ -673,8 +723,9 @@ inline absl::Status KServeV2DecodeInferResponseInto(absl::string_view body,
     static thread_local std::vector<std::byte> scratch;
     if (scratch.size() < scratch_bytes) scratch.resize(scratch_bytes);
     auto read_already = [](const Plan& p) {
-      return p.desc->decoded && ParseDataType(p.desc->datatype).value_or(DataType::kInvalid) ==
-                                    p.view->dtype();
+      return p.desc->decoded && p.desc->decoded_dtype == p.view->dtype() &&
+             ParseDataType(p.desc->datatype).value_or(DataType::kInvalid) == p.view->dtype() &&
+             p.desc->decoded_bytes.size() == p.view->byte_size();
     };
     for (const Plan& p : plans) {
       if (p.desc->binary_size >= 0 || read_already(p)) continue;

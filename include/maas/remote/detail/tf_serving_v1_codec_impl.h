@@ -144,7 +144,18 @@ inline bool ReadTfMembers(JsonReader* r,
     if (!r->SkipValueSpan(&span)) return false;
     members->emplace_back(key, span);
   }
-  return !r->failed();
+  if (r->failed()) return false;
+  // A repeated key would let two readers of the reply disagree on a value.
+  std::vector<absl::string_view> keys;
+  keys.reserve(members->size());
+  for (const auto& m : *members) keys.emplace_back(m.first);
+  std::sort(keys.begin(), keys.end());
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    if (keys[i] == keys[i - 1]) {
+      return r->Fail(absl::StrCat("key '", keys[i].substr(0, 64), "' appears twice"));
+    }
+  }
+  return true;
 }
 
 // Decodes the outputs marked `wanted` in `outs` (sized like sig.outputs).
