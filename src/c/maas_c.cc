@@ -147,11 +147,15 @@ absl::Status Run(maas_model& m, const M* x, std::int64_t rows, M* y) {
 // through converted copies otherwise (y written only on success).
 template <typename A>
 int Predict(maas_model* m, const A* x, std::int64_t rows, std::int64_t x_cols, A* y,
-            std::int64_t y_cols) noexcept {
+            std::int64_t y_rows, std::int64_t y_cols) noexcept {
   return Guard([&]() -> absl::Status {
     if (m == nullptr) return absl::InvalidArgumentError("the model handle is null");
     if (rows < 0) {
       return absl::InvalidArgumentError(absl::StrCat("rows = ", rows, " is negative"));
+    }
+    if (y_rows != rows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the input array has ", rows, " rows (samples) and the output array ", y_rows));
     }
     if (x_cols != m->input_size || y_cols != m->output_size) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -292,14 +296,14 @@ int maas_model_is_double(const maas_model* model, int* is_double) {
   return maas_c::Record(absl::OkStatus());
 }
 
-int maas_model_predict_f32(maas_model* model, const float* x, int64_t rows, int64_t x_cols,
-                           float* y, int64_t y_cols) {
-  return maas_c::Predict(model, x, rows, x_cols, y, y_cols);
+int maas_model_predict_f32(maas_model* model, const float* x, int64_t x_rows, int64_t x_cols,
+                           float* y, int64_t y_rows, int64_t y_cols) {
+  return maas_c::Predict(model, x, x_rows, x_cols, y, y_rows, y_cols);
 }
 
-int maas_model_predict_f64(maas_model* model, const double* x, int64_t rows, int64_t x_cols,
-                           double* y, int64_t y_cols) {
-  return maas_c::Predict(model, x, rows, x_cols, y, y_cols);
+int maas_model_predict_f64(maas_model* model, const double* x, int64_t x_rows, int64_t x_cols,
+                           double* y, int64_t y_rows, int64_t y_cols) {
+  return maas_c::Predict(model, x, x_rows, x_cols, y, y_rows, y_cols);
 }
 
 void maas_model_free(maas_model* model) { delete model; }

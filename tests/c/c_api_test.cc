@@ -31,9 +31,9 @@ TEST_CASE("c api: status names and version") {
 TEST_CASE("c api: null handles and pointers are statuses, not crashes") {
   double x[2] = {1, 2}, y[1] = {-7};
   float xf[2] = {1, 2}, yf[1] = {-7};
-  CHECK(maas_model_predict_f64(nullptr, x, 1, 2, y, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(nullptr, x, 1, 2, y, 1, 1) == MAAS_INVALID_ARGUMENT);
   CHECK(std::string(maas_last_error()) == "the model handle is null");
-  CHECK(maas_model_predict_f32(nullptr, xf, 1, 2, yf, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f32(nullptr, xf, 1, 2, yf, 1, 1) == MAAS_INVALID_ARGUMENT);
   CHECK(y[0] == -7);
   CHECK(yf[0] == -7);
   std::int64_t n = 0;
@@ -50,7 +50,7 @@ TEST_CASE("c api: null handles and pointers are statuses, not crashes") {
 }
 
 TEST_CASE("c api: last error copy truncates and reports the full length") {
-  CHECK(maas_model_predict_f64(nullptr, nullptr, 0, 0, nullptr, 0) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(nullptr, nullptr, 0, 0, nullptr, 0, 0) == MAAS_INVALID_ARGUMENT);
   const std::string full = maas_last_error();
   char small[6];
   CHECK(maas_last_error_copy(small, sizeof small) == full.size());
@@ -133,16 +133,16 @@ TEST_CASE("c api: remote model predicts like the server's own formula") {
   CHECK(is_double == 1);
   const double x[6] = {1, 2, -3, 0.25, 10, -4};
   double y[3] = {0, 0, 0};
-  REQUIRE_MESSAGE(maas_model_predict_f64(m, x, 3, 2, y, 1) == MAAS_OK, maas_last_error());
+  REQUIRE_MESSAGE(maas_model_predict_f64(m, x, 3, 2, y, 3, 1) == MAAS_OK, maas_last_error());
   for (int r = 0; r < 3; ++r) CHECK(y[r] == x[2 * r] + 2 * x[2 * r + 1] + 0.5);
   // A float array on an FP64 model: converted both ways.
   const float xf[4] = {0.5f, 0.25f, 2, 3};
   float yf[2] = {0, 0};
-  REQUIRE(maas_model_predict_f32(m, xf, 2, 2, yf, 1) == MAAS_OK);
+  REQUIRE(maas_model_predict_f32(m, xf, 2, 2, yf, 2, 1) == MAAS_OK);
   CHECK(yf[0] == doctest::Approx(1.5));
   CHECK(yf[1] == doctest::Approx(8.5));
   // Zero rows: nothing to do, null arrays allowed.
-  CHECK(maas_model_predict_f64(m, nullptr, 0, 2, nullptr, 1) == MAAS_OK);
+  CHECK(maas_model_predict_f64(m, nullptr, 0, 2, nullptr, 0, 1) == MAAS_OK);
   maas_model_free(m);
 }
 
@@ -156,7 +156,7 @@ TEST_CASE("c api: FP32 remote model, double arrays") {
   CHECK(is_double == 0);
   const double x[2] = {1.5, -0.25};
   double y[1] = {0};
-  REQUIRE(maas_model_predict_f64(m, x, 1, 2, y, 1) == MAAS_OK);
+  REQUIRE(maas_model_predict_f64(m, x, 1, 2, y, 1, 1) == MAAS_OK);
   CHECK(y[0] == doctest::Approx(1.5));
   maas_model_free(m);
 }
@@ -168,23 +168,27 @@ TEST_CASE("c api: wrong sizes and server failures leave the output untouched") {
   REQUIRE(maas_model_connect_remote(server.url().c_str(), "affine", "v2", 10.0, &m) == MAAS_OK);
   const double x[4] = {1, 2, 3, 4};
   double y[2] = {-1, -1};
-  CHECK(maas_model_predict_f64(m, x, 2, 3, y, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(m, x, 2, 3, y, 2, 1) == MAAS_INVALID_ARGUMENT);
   CHECK(std::string(maas_last_error()).find("values per row") != std::string::npos);
-  CHECK(maas_model_predict_f64(m, x, 2, 2, y, 2) == MAAS_INVALID_ARGUMENT);
-  CHECK(maas_model_predict_f64(m, x, -1, 2, y, 1) == MAAS_INVALID_ARGUMENT);
-  CHECK(maas_model_predict_f64(m, nullptr, 2, 2, y, 1) == MAAS_INVALID_ARGUMENT);
-  CHECK(maas_model_predict_f64(m, x, 2, 2, nullptr, 1) == MAAS_INVALID_ARGUMENT);
-  CHECK(maas_model_predict_f64(m, x, INT64_MAX / 2 + 1, 2, y, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(m, x, 2, 2, y, 2, 2) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(m, x, -1, 2, y, -1, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(m, nullptr, 2, 2, y, 2, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(m, x, 2, 2, nullptr, 2, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_predict_f64(m, x, 2, 2, y, 1, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(std::string(maas_last_error()).find("2 rows (samples) and the output array 1") !=
+        std::string::npos);
+  const std::int64_t huge = INT64_MAX / 2 + 1;
+  CHECK(maas_model_predict_f64(m, x, huge, 2, y, huge, 1) == MAAS_INVALID_ARGUMENT);
   CHECK(y[0] == -1);
   CHECK(y[1] == -1);
   maas_model_free(m);
 
   maas_model* flaky = nullptr;
   REQUIRE(maas_model_connect_remote(server.url().c_str(), "flaky", "v2", 10.0, &flaky) == MAAS_OK);
-  CHECK(maas_model_predict_f64(flaky, x, 2, 2, y, 1) == MAAS_UNAVAILABLE);
+  CHECK(maas_model_predict_f64(flaky, x, 2, 2, y, 2, 1) == MAAS_UNAVAILABLE);
   CHECK(std::string(maas_last_error()).find("overloaded") != std::string::npos);
   float xf[2] = {1, 2}, yf[1] = {-1};
-  CHECK(maas_model_predict_f32(flaky, xf, 1, 2, yf, 1) == MAAS_UNAVAILABLE);
+  CHECK(maas_model_predict_f32(flaky, xf, 1, 2, yf, 1, 1) == MAAS_UNAVAILABLE);
   CHECK(y[0] == -1);
   CHECK(yf[0] == -1);
   maas_model_free(flaky);

@@ -10,7 +10,7 @@ int main(void) {
   double y[1] = {-1.0};
   maas_model* model = NULL;
   int64_t n = 0;
-  int rc = maas_model_predict_f64(NULL, x, 1, 2, y, 1);
+  int rc = maas_model_predict_f64(NULL, x, 1, 2, y, 1, 1);
   if (rc != MAAS_INVALID_ARGUMENT || y[0] != -1.0 || strlen(maas_last_error()) == 0) {
     fprintf(stderr, "null handle: rc %d (%s)\n", rc, maas_last_error());
     return 1;

@@ -17,7 +17,8 @@
  *
  * Arrays are dense and row-major: `rows` samples of `input_size` values each
  * (C `x[rows][input_size]`), which is also a Fortran `x(input_size, rows)`
- * array (one sample per column) with no copy.
+ * array (one sample per column) with no copy. Predict takes the shape of
+ * both arrays, [rows, columns] each.
  *
  * Example:
  *
@@ -27,7 +28,7 @@
  *     return 1;
  *   }
  *   double x[2] = {1.0, 3.0}, y[2];
- *   int rc = maas_model_predict_f64(model, x, 2, 1, y, 1);
+ *   int rc = maas_model_predict_f64(model, x, 2, 1, y, 2, 1);
  *   if (rc != MAAS_OK) fprintf(stderr, "%s: %s\n", maas_status_name(rc),
  *                              maas_last_error());
  *   maas_model_free(model);
@@ -145,19 +146,23 @@ MAAS_C_API int maas_model_is_double(const maas_model* model, int* is_double);
 
 /* maas_model_predict_f32(), maas_model_predict_f64()
  *
- * Runs the model on `rows` samples: `x` holds rows x `x_cols` values and
- * `y` receives rows x `y_cols` values, both row-major; `x_cols` and `y_cols`
- * must equal the model's input and output sizes. `rows` = 0 is a no-op.
+ * Runs the model on `x_rows` samples: `x` holds x_rows x `x_cols` values and
+ * `y` receives y_rows x `y_cols` values, both row-major. The shapes of both
+ * arrays are given so that every mismatch is caught: `x_cols` and `y_cols`
+ * must equal the model's input and output sizes, and `y_rows` must equal
+ * `x_rows`. Zero rows is a no-op (the arrays may then be NULL).
  *
  * Fails with MAAS_INVALID_ARGUMENT for a null handle, a null array with
  * rows > 0, negative or mismatched sizes; a remote model adds the server's
  * codes (MAAS_UNAVAILABLE, MAAS_DEADLINE_EXCEEDED, ...). On failure `y` is
  * untouched. A local model does not allocate when the array type is the
  * model's. */
-MAAS_C_API int maas_model_predict_f32(maas_model* model, const float* x, int64_t rows,
-                                      int64_t x_cols, float* y, int64_t y_cols);
-MAAS_C_API int maas_model_predict_f64(maas_model* model, const double* x, int64_t rows,
-                                      int64_t x_cols, double* y, int64_t y_cols);
+MAAS_C_API int maas_model_predict_f32(maas_model* model, const float* x, int64_t x_rows,
+                                      int64_t x_cols, float* y, int64_t y_rows,
+                                      int64_t y_cols);
+MAAS_C_API int maas_model_predict_f64(maas_model* model, const double* x, int64_t x_rows,
+                                      int64_t x_cols, double* y, int64_t y_rows,
+                                      int64_t y_cols);
 
 /* maas_model_free()
  *
