@@ -53,6 +53,10 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--output", default=os.path.join(root, "examples", "data", "drag_cd.json"))
+    parser.add_argument("--seed", type=int, default=2,
+                        help="random_state of the MLP (another seed: another version to compare "
+                             "with 'maas diff')")
+    parser.add_argument("--version", default="1", help="the model file's version string")
     args = parser.parse_args()
 
     x = np.linspace(LOG10_RE_MIN, LOG10_RE_MAX, 1500).reshape(-1, 1)
@@ -61,13 +65,14 @@ def main():
     model = make_pipeline(
         StandardScaler(),
         MLPRegressor(hidden_layer_sizes=(12, 12), activation="tanh", solver="lbfgs",
-                     alpha=0.0, tol=0.0, max_iter=5000, max_fun=100000, random_state=2))
+                     alpha=0.0, tol=0.0, max_iter=5000, max_fun=100000, random_state=args.seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x, (y - mean) / std * TARGET_GAIN)
 
     doc = convert(
-        model, name="drag_cd", version="1", input_name="log10_re", output_name="log10_cd",
+        model, name="drag_cd", version=args.version, input_name="log10_re",
+        output_name="log10_cd",
         description="log10 of the sphere drag coefficient Cd as a function of log10 of "
                     "the Reynolds number, fitted to the Clift-Gauvin correlation",
         metadata={"trained_by": "tools/train_drag_model.py",

@@ -6,9 +6,10 @@
 // threads each own a predictor (a remote client with its own connections, or
 // a local network) and an input batch of standard-normal rows, make
 // --warmup calls, then call Predict back to back until the cell has made
-// --requests calls or --seconds have passed. Latency is each call's wall
-// time (steady_clock); throughput is calls (and rows) per wall second of
-// the measured part. The client runs on the same machine as the server, so
+// --requests calls or --seconds have passed (checked every 20 ms). Latency
+// is each call's wall time (steady_clock); throughput is successful calls
+// (and rows) per wall second from the start of the measured part to the
+// return of its last call. The client runs on the same machine as the server, so
 // both share the CPU: the figures are for this machine and load.
 
 #include <unistd.h>
@@ -96,6 +97,7 @@ struct Client {
   std::vector<double> x64, y64;
   std::vector<float> x32, y32;
   std::vector<double> latencies_ms;
+  Clock::time_point last_end;  // when this client's last measured call returned
 };
 
 class Progress {
@@ -174,11 +176,14 @@ absl::Status RunCell(const Mode& mode, const maas::ModelSignature& sig, int batc
       if (absl::Status s = call(c); !s.ok()) return s;
     }
   }
+  // The measured span ends when the last call returns (not at the monitor's
+  // next 100 ms tick).
   std::atomic<std::int64_t> started{0}, finished{0}, errors{0};
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::string first_error;
   const Clock::time_point t0 = Clock::now();
+  for (Client& c : clients) c.last_end = t0;
   std::vector<std::thread> threads;
   for (Client& c : clients) {
     threads.emplace_back([&, cp = &c] {
@@ -187,6 +192,7 @@ absl::Status RunCell(const Mode& mode, const maas::ModelSignature& sig, int batc
         const Clock::time_point a = Clock::now();
         absl::Status s = call(*cp);
         const Clock::time_point b = Clock::now();
+        cp->last_end = b;
         if (s.ok()) {
           cp->latencies_ms.push_back(std::chrono::duration<double, std::milli>(b - a).count());
         } else {
@@ -199,20 +205,24 @@ absl::Status RunCell(const Mode& mode, const maas::ModelSignature& sig, int batc
     });
   }
   const std::string what = absl::StrFormat("%s batch %d x%d", mode.name, batch, concurrency);
-  while (true) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int tick = 0;; ++tick) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     const std::int64_t done = finished.load();
-    progress.Update(done_cells, what,
-                    std::min(1.0, std::max(elapsed / max_seconds,
-                                           static_cast<double>(done) /
-                                               static_cast<double>(max_requests))));
+    if (tick % 5 == 0) {  // redraw the bar ten times a second
+      progress.Update(done_cells, what,
+                      std::min(1.0, std::max(elapsed / max_seconds,
+                                             static_cast<double>(done) /
+                                                 static_cast<double>(max_requests))));
+    }
     if (elapsed >= max_seconds) stop = true;
     if (stop || done >= max_requests) break;
   }
   stop = true;
   for (std::thread& t : threads) t.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  Clock::time_point end = t0;
+  for (const Client& c : clients) end = std::max(end, c.last_end);
+  const double seconds = std::chrono::duration<double>(end - t0).count();
   std::vector<double> all;
   for (Client& c : clients) all.insert(all.end(), c.latencies_ms.begin(), c.latencies_ms.end());
   std::sort(all.begin(), all.end());
