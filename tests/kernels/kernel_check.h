@@ -10,7 +10,8 @@
 // to 100 products in a different order than scalar, and the rounding of a sum
 // of O(1) terms is relative to the terms, not to a small result. Outputs are
 // O(1) by construction (x in [-2, 2], weights scaled by 1.5 / sqrt(kIn)).
-// Padding lanes [kOut, y_stride) must be exactly 0; softmax rows must sum to 1
+// Padding lanes [kOut, PaddedSize(kOut)) must be exactly 0 and lanes beyond,
+// up to the row stride, untouched; softmax rows must sum to 1
 // within 1e-6 (float) / 1e-12 (double); a row computed alone must be
 // bit-identical to the same row computed in a batch of 64.
 #ifndef MAAS_TESTS_KERNELS_KERNEL_CHECK_H_
@@ -113,8 +114,8 @@ void CheckShape(const Impl& impl) {
                                          static_cast<unsigned>(kAct)));
   const RandomLayer<T, kIn, kOut> layer(rng);
   constexpr std::size_t kStride = RandomLayer<T, kIn, kOut>::kStride;
-  // Odd strides: rows start at arbitrary alignments, and the zeroed tail
-  // [kOut, y_stride) has a part that is not a whole vector.
+  // Odd strides: rows start at arbitrary alignments, and the lanes after
+  // the zeroed padding [kOut, kStride) are not a whole vector.
   const std::size_t x_stride = kIn + 3;
   const std::size_t y_stride = kStride + 5;
   std::uniform_real_distribution<double> u(-2, 2);
@@ -133,6 +134,7 @@ void CheckShape(const Impl& impl) {
     double worst = 0;
     double worst_sum = 0;
     std::size_t nonzero_padding = 0;
+    std::size_t touched_beyond = 0;
     for (std::size_t r = 0; r < rows; ++r) {
       double sum = 0;
       for (std::size_t j = 0; j < kOut; ++j) {
@@ -144,12 +146,16 @@ void CheckShape(const Impl& impl) {
         sum += g;
       }
       worst_sum = std::max(worst_sum, std::abs(sum - 1.0));
-      for (std::size_t j = kOut; j < y_stride; ++j) {
+      for (std::size_t j = kOut; j < kStride; ++j) {
         if (!(got[r * y_stride + j] == T(0))) ++nonzero_padding;
+      }
+      for (std::size_t j = kStride; j < y_stride; ++j) {
+        if (!std::isnan(got[r * y_stride + j])) ++touched_beyond;
       }
     }
     CHECK(worst <= RelTol<T>());
     CHECK(nonzero_padding == 0);
+    CHECK(touched_beyond == 0);
     if constexpr (kAct == Activation::kSoftmax) CHECK(worst_sum <= SumTol<T>());
     if (rows == 64) {
       // A row alone gives exactly the bits it gives inside a batch.

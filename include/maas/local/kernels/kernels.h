@@ -243,8 +243,9 @@ DenseFn<T> DenseKernel(Isa isa) noexcept {
 // y row r is written at y + r * y_stride. `w` holds kIn rows of
 // PaddedSize<T>(kOut) values (input-major, layout.h) and `b`
 // PaddedSize<T>(kOut) values, both zero in the padding lanes. y_stride must
-// be at least PaddedSize<T>(kOut): kernels store whole vectors, and every
-// lane in [kOut, y_stride) is written as 0. Any alignment; x and y must not
+// be at least PaddedSize<T>(kOut): kernels store whole vectors, every lane in
+// [kOut, PaddedSize<T>(kOut)) is written as 0, and lanes beyond are not
+// touched. Any alignment; x and y must not
 // overlap. Results agree with `scalar::Dense` to rounding (SIMD kernels sum
 // in a different order and use their own exp).
 //

@@ -68,9 +68,9 @@ inline void ActivateRow(T* y, std::size_t n) {
 //
 // For each of `rows` rows: y = act(x W + b), with x of `kIn` values read at
 // `x + r * x_stride` and y written at `y + r * y_stride`. `w` has `kIn` rows
-// of `PaddedSize<T>(kOut)` values, `b` `kOut` values. Lanes [kOut, y_stride)
-// of every output row are set to 0. Any alignment is accepted. x and y must
-// not overlap.
+// of `PaddedSize<T>(kOut)` values, `b` `kOut` values. Lanes [kOut,
+// PaddedSize<T>(kOut)) of every output row are set to 0; lanes beyond are not
+// touched. Any alignment is accepted. x and y must not overlap.
 template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
 inline void Dense(const T* w, const T* b, const T* x, std::size_t x_stride,
                   T* y, std::size_t y_stride, std::size_t rows) {
@@ -85,7 +85,7 @@ inline void Dense(const T* w, const T* b, const T* x, std::size_t x_stride,
       for (std::size_t j = 0; j < kOut; ++j) yr[j] += xi * wi[j];
     }
     ActivateRow<T, kAct>(yr, kOut);
-    for (std::size_t j = kOut; j < y_stride; ++j) yr[j] = T(0);
+    for (std::size_t j = kOut; j < kStride; ++j) yr[j] = T(0);
   }
 }
 

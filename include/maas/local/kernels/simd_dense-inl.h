@@ -33,8 +33,8 @@
 //     loop so a panel of weights stays in L1 while all row tiles pass over
 //     it. Rows that do not fill a tile use the one-row path.
 // Softmax is applied per row after all columns, with the padding lanes
-// excluded from the maximum and the sum; every lane in [kOut, y_stride) is
-// written as 0.
+// excluded from the maximum and the sum; every lane in [kOut,
+// PaddedSize(kOut)) is written as 0, lanes beyond are not touched.
 
 // EstrinLevel<T, kN>()
 //
@@ -166,28 +166,28 @@ MAAS_KERNELS_TARGET inline void SoftmaxRow(T* y, std::size_t n) {
   }
 }
 
-// FinishRow()
+// FinishRow<T, kAct, kOut>()
 //
-// Applies softmax if asked, then writes 0 to every lane in [n, stride).
-template <typename T, ::maas::Activation kAct>
-MAAS_KERNELS_TARGET inline void FinishRow(T* y, std::size_t n,
-                                          std::size_t stride) {
+// Applies softmax if asked, then makes every lane in [kOut, PaddedSize(kOut))
+// of the row 0; lanes beyond are not touched. Every count is a compile-time
+// constant: no run-time tail loop (GCC 12 reported one, inlined into a wide
+// network, as "iteration 4611686018427387903 invokes undefined behavior").
+template <typename T, ::maas::Activation kAct, std::size_t kOut>
+MAAS_KERNELS_TARGET inline void FinishRow(T* y) {
   using O = Ops<T>;
   constexpr std::size_t kL = O::kLanes;
-  if constexpr (kAct == ::maas::Activation::kSoftmax) SoftmaxRow<T>(y, n);
-  std::size_t j = n;
-  if (n % kL != 0) {
-    const std::size_t v = n - n % kL;
-    // Identity and ReLU keep the zero padding of weights and bias; the others
-    // (sigmoid(0) = 0.5) are masked.
-    if constexpr (kAct == ::maas::Activation::kSigmoid ||
-                  kAct == ::maas::Activation::kTanh) {
-      O::Store(y + v, O::KeepFirst(O::Load(y + v), n % kL));
-    }
-    j = v + kL;
+  constexpr std::size_t kVecs = (kOut + kL - 1) / kL;
+  constexpr std::size_t kPadded = ::maas::kernels::PaddedSize<T>(kOut);
+  if constexpr (kAct == ::maas::Activation::kSoftmax) SoftmaxRow<T>(y, kOut);
+  // Identity and ReLU keep the zero padding of weights and bias, softmax
+  // zeroes its own; the others (sigmoid(0) = 0.5) are masked.
+  if constexpr (kOut % kL != 0 && (kAct == ::maas::Activation::kSigmoid ||
+                                   kAct == ::maas::Activation::kTanh)) {
+    constexpr std::size_t v = (kVecs - 1) * kL;
+    O::Store(y + v, O::KeepFirst(O::Load(y + v), kOut % kL));
   }
-  for (; j + kL <= stride; j += kL) O::Store(y + j, O::Zero());
-  for (; j < stride; ++j) y[j] = T(0);
+#pragma GCC unroll 16
+  for (std::size_t j = kVecs * kL; j < kPadded; j += kL) O::Store(y + j, O::Zero());
 }
 
 // Tile<T, kRows, kCols, kSplit, kAct>()
@@ -325,8 +325,8 @@ struct DenseShape {
 // The kernel contract of `maas::kernels::DenseLayer` (kernels.h): for each of
 // `rows` rows, y = act(x W + b); `w` has kIn rows of PaddedSize<T>(kOut)
 // values and `b` PaddedSize<T>(kOut) values, padding zero; y_stride >=
-// PaddedSize<T>(kOut); lanes [kOut, y_stride) of each output row are written
-// as 0. Any alignment. x and y must not overlap. A row's result does not
+// PaddedSize<T>(kOut); lanes [kOut, PaddedSize<T>(kOut)) of each output row
+// are written as 0, lanes beyond are not touched. Any alignment. x and y must not overlap. A row's result does not
 // depend on how many rows are processed with it.
 // Real-time safe: no allocation, no locks, no exceptions.
 template <typename T, std::size_t kIn, std::size_t kOut, ::maas::Activation kAct>
@@ -379,6 +379,6 @@ MAAS_KERNELS_TARGET void Dense(const T* w, const T* b, const T* x,
     }
   }
   for (std::size_t r = 0; r < rows; ++r) {
-    FinishRow<T, kAct>(y + r * y_stride, kOut, y_stride);
+    FinishRow<T, kAct, kOut>(y + r * y_stride);
   }
 }
