@@ -84,6 +84,7 @@ std::string Table::ToString() const {
       line += rows_[r][i];
       if (i + 1 < rows_[r].size()) line.append(width[i] - rows_[r][i].size() + 2, ' ');
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
     if (r == 0) {
       std::size_t total = 0;
