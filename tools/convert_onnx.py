@@ -10,7 +10,12 @@ and follows the graph from its one input to its one output. Supported nodes
   constant bias: a dense layer;
 * ``Relu``, ``Sigmoid``, ``Tanh``, ``Softmax`` (last axis), ``Identity``,
   ``Gelu`` (approximate "none" or "tanh"), ``LeakyRelu``, ``Elu``,
-  ``Softplus``, and PyTorch's SiLU export ``x * Sigmoid(x)``: activations;
+  ``Softplus``: activations; and element-wise subgraphs that compute one of
+  them, as exporters decompose GELU (``x * 0.5 * (1 + Erf(x / sqrt 2))``,
+  the tanh form with ``Pow``) and SiLU (``x * Sigmoid(x)``): the region
+  between the branching tensor and the one where it meets again is
+  evaluated on a grid and matched against each activation (to 1e-6: the
+  graph's float32 constants);
 * ``Dropout`` (inference: identity) and ``Flatten`` of an already flat
   [batch, features] input: no-ops;
 * ``Sub`` / ``Div`` / ``Add`` / ``Mul`` of constants before the first dense
@@ -132,10 +137,16 @@ def convert(model, name="model", input_name=None, output_name=None, version="",
         if not users:
             raise ConversionError(f"{source}: tensor '{current}' is not used by any node and "
                                   f"is not the graph output '{out.name}'")
-        if len(users) == 2 and {u.op_type for u in users} == {"Sigmoid", "Mul"}:
-            current = _silu(g, chain, current, users)
-            dense_open = False
-            continue
+        if len(users) > 1:
+            region = _elementwise_region(g, current, out.name)
+            if region is not None:
+                nodes, result = region
+                name, where = _identify(g, current, nodes)
+                chain.activation(name, where)
+                current = result
+                dense_open = False
+                visited += len(nodes)
+                continue
         if len(users) != 1:
             names = ", ".join(_where(u) for u in users)
             raise ConversionError(f"tensor '{current}' feeds {len(users)} nodes ({names}): "
@@ -282,16 +293,103 @@ def _only_scaling_follows(g, node, output):
     return True
 
 
-def _silu(g, chain, current, users):
-    sig = next(u for u in users if u.op_type == "Sigmoid")
-    mul = next(u for u in users if u.op_type == "Mul")
-    if sorted(mul.input) != sorted([current, sig.output[0]]) or \
-            g.consumers.get(sig.output[0], []) != [mul]:
-        names = ", ".join(_where(u) for u in users)
-        raise ConversionError(f"tensor '{current}' feeds 2 nodes ({names}): branches (e.g. "
-                              "residual connections) are not supported")
-    chain.activation("silu", f"{_where(sig)} * {_where(mul)} (SiLU)")
-    return mul.output[0]
+# Element-wise operators an exporter may decompose an activation into, as
+# NumPy functions of (inputs..., attributes).
+_ELEMENTWISE = {
+    "Add": lambda a, b, at: a + b,
+    "Sub": lambda a, b, at: a - b,
+    "Mul": lambda a, b, at: a * b,
+    "Div": lambda a, b, at: a / b,
+    "Pow": lambda a, b, at: np.power(a, b),
+    "Erf": lambda a, at: _erf(a),
+    "Tanh": lambda a, at: np.tanh(a),
+    "Sigmoid": lambda a, at: 1.0 / (1.0 + np.exp(-a)),
+    "Exp": lambda a, at: np.exp(a),
+    "Log": lambda a, at: np.log(a),
+    "Softplus": lambda a, at: np.logaddexp(0.0, a),
+    "Relu": lambda a, at: np.maximum(a, 0.0),
+    "Neg": lambda a, at: -a,
+    "Sqrt": lambda a, at: np.sqrt(a),
+    "Identity": lambda a, at: a,
+}
+
+# Activations an element-wise region may compute, as NumPy functions.
+_CANDIDATES = {
+    "gelu": lambda z: 0.5 * z * (1.0 + _erf(z / np.sqrt(2.0))),
+    "gelu_tanh": lambda z: 0.5 * z * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (z + 0.044715 * z ** 3))),
+    "silu": lambda z: z / (1.0 + np.exp(-z)),
+    "softplus": lambda z: np.logaddexp(0.0, z),
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+}
+
+
+def _erf(x):
+    import math
+    return np.vectorize(math.erf)(x)
+
+
+def _elementwise_region(g, start, output, limit=16):
+    """The nodes between `start` (used by several nodes) and the one tensor
+    where their paths meet again, if they are all element-wise operators with
+    scalar constants; else None. Returns (nodes in order, result tensor)."""
+    produced = {start}
+    region = []
+    in_region = set()
+    while len(region) < limit:
+        added = False
+        for node in g.graph.node:
+            if id(node) in in_region or node.op_type not in _ELEMENTWISE:
+                continue
+            ins = [n for n in node.input if n]
+            live = [n for n in ins if n in produced]
+            if not live or any(n not in produced and (n not in g.const or g.const[n].size != 1)
+                               for n in ins):
+                continue
+            region.append(node)
+            in_region.add(id(node))
+            produced.add(node.output[0])
+            added = True
+        if not added:
+            return None
+        open_ = [t for t in produced if t != start and (
+            t == output or any(id(u) not in in_region for u in g.consumers.get(t, [])))]
+        closed = all(id(u) in in_region for t in produced if t not in open_
+                     for u in g.consumers.get(t, []))
+        if len(open_) == 1 and closed and all(id(u) in in_region
+                                              for u in g.consumers.get(start, [])):
+            return region, open_[0]
+    return None
+
+
+def _identify(g, start, nodes):
+    """Which activation the element-wise region computes, by evaluating it."""
+    import onnx
+    z = np.concatenate([np.linspace(-8.0, 8.0, 321), [-30.0, -1e-3, 1e-3, 30.0]])
+    values = {start: z}
+    for node in nodes:
+        args = [values[n] if n in values else g.const[n].reshape(()) for n in node.input if n]
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        values[node.output[0]] = _ELEMENTWISE[node.op_type](*args, attrs)
+    result = values[nodes[-1].output[0]] if nodes else z
+    for n in nodes:  # the region's result is the one output no region node consumes
+        if not any(n.output[0] in m.input for m in nodes):
+            result = values[n.output[0]]
+    ops = " ".join(f"{n.op_type}" for n in nodes)
+    where = f"nodes {nodes[0].name or nodes[0].output[0]}..{nodes[-1].name or nodes[-1].output[0]} ({ops})"
+    with np.errstate(all="ignore"):
+        for name, f in _CANDIDATES.items():
+            want = f(z)
+            # float32 constants in the graph (sqrt(2) as 1.4142135, ...) leave ~1e-7.
+            if np.all(np.abs(result - want) <= 1e-6 * np.maximum(np.abs(want), 1e-3)):
+                return name, where
+    users = g.consumers.get(start, [])
+    names = ", ".join(_where(u) for u in users)
+    raise ConversionError(f"tensor '{start}' feeds {len(users)} nodes ({names}): a branch; "
+                          f"the element-wise subgraph {ops} computes none of the supported "
+                          "activations (gelu, gelu_tanh, silu, softplus, sigmoid, tanh, relu), "
+                          "and other branches such as residual connections are not supported")
 
 
 def _convert_path(args):

@@ -132,6 +132,10 @@ template <typename T>
 using OnnxSoftmaxNet = maas::Network<T, maas::Dense<6, 10, maas::Sigmoid>,
                                      maas::Dense<10, 3, maas::Softmax>>;
 template <typename T>
+using TorchOnnxNet =
+    maas::Network<T, maas::Dense<4, 16, maas::Relu>, maas::Dense<16, 16, maas::Tanh>,
+                  maas::Dense<16, 3, maas::Softmax>>;
+template <typename T>
 using OnnxScaledNet = maas::Network<T, maas::Dense<3, 5, maas::Tanh>, maas::Dense<5, 1>>;
 
 }  // namespace
@@ -166,5 +170,9 @@ TEST_SUITE("framework parity") {
   }
   TEST_CASE_TEMPLATE("ONNX Identity and Mul/Add output scaling", T, double, float) {
     CheckCase<OnnxScaledNet<T>>("onnx_identity_output_scaled");
+  }
+  TEST_CASE_TEMPLATE("ONNX exported by torch.onnx.export (Gemm, Relu, Tanh, Softmax)", T,
+                     double, float) {
+    CheckCase<TorchOnnxNet<T>>("onnx_torch_mlp");
   }
 }

@@ -215,6 +215,23 @@ class Onnx(unittest.TestCase):
                 self.assertLess(max_rel(forward(doc, x), y32), 2e-4, name)
         self.assertTrue(make_onnx_golden.EXTENDED)
 
+    def test_pytorch_export_decompositions_are_recognised(self):
+        # torch.onnx.export writes GELU as Div/Erf/Add/Mul/Mul (erf form) or
+        # Pow/Mul/Add/Mul/Tanh/Add/Mul/Mul (tanh form) and SiLU as Sigmoid/Mul.
+        doc = convert_onnx.convert(onnx.load(os.path.join(DATA, "onnx", "torch_activations.onnx")))
+        self.assertEqual([(l["activation"], round(l.get("alpha", 0), 6)) for l in doc["layers"]],
+                         [("gelu", 0), ("gelu_tanh", 0), ("silu", 0), ("softplus", 0),
+                          ("leaky_relu", 0.1), ("elu", 0.5), ("identity", 0)])
+
+    def test_elementwise_branch_that_is_no_activation(self):
+        # x * Tanh(x) is element-wise but none of the supported activations.
+        nodes = [helper.make_node("Gemm", ["x", "w"], ["h"], name="g0"),
+                 helper.make_node("Tanh", ["h"], ["t"], name="t0"),
+                 helper.make_node("Mul", ["h", "t"], ["y"], name="m0")]
+        self.refused(onnx_model(nodes, {"w": np.ones((3, 2))}, 3, 2),
+                     "tensor 'h' feeds 2 nodes (node 't0' (Tanh), node 'm0' (Mul)): a branch; "
+                     "the element-wise subgraph Tanh Mul computes none")
+
     def test_conv_is_refused_by_name(self):
         nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv0")]
         self.refused(onnx_model(nodes, self.W, 3, 2), "node 'conv0' (Conv): op type Conv is not "

@@ -12,9 +12,11 @@ For each case NAME, writes into OUTDIR:
 expected_fp64 is onnxruntime running the same graph in double (weights are
 the FP32 model's, widened exactly), or ONNX's reference evaluator where
 onnxruntime has no double kernel (LeakyRelu, Gelu, ...); expected_fp32 is
-onnxruntime on the FP32 model. The graphs cover every supported node kind: Gemm (transB 0/1,
-alpha/beta), MatMul+Add, Sub/Div standardisation, Mul/Add output scaling,
-Flatten, Dropout, Identity and the activations.
+onnxruntime on the FP32 model. The graphs cover every supported node kind:
+Gemm (transB 0/1, alpha/beta), MatMul+Add, Sub/Div standardisation, Mul/Add
+output scaling, Flatten, Dropout, Identity and the activations. The
+PyTorch-exported files in data/onnx/ (GELU and SiLU decomposed into
+element-wise subgraphs) are converted too, with the same references.
 
 Usage: make_onnx_golden.py OUTDIR [--activations all|basic]
 """
@@ -165,6 +167,30 @@ def case_extended_activations(rng):
     return b, rng.standard_normal((ROWS, 5)) * 1.5
 
 
+def widen(model):
+    """The same graph in double: initializers, Constant nodes and tensor types."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for i, t in enumerate(m.graph.initializer):
+        if t.data_type == TensorProto.FLOAT:
+            m.graph.initializer[i].CopyFrom(
+                numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float64), t.name))
+    for node in m.graph.node:
+        for a in node.attribute:
+            if a.type == onnx.AttributeProto.TENSOR and a.t.data_type == TensorProto.FLOAT:
+                a.t.CopyFrom(numpy_helper.from_array(
+                    numpy_helper.to_array(a.t).astype(np.float64), a.t.name))
+    for v in list(m.graph.input) + list(m.graph.output) + list(m.graph.value_info):
+        if v.type.tensor_type.elem_type == TensorProto.FLOAT:
+            v.type.tensor_type.elem_type = TensorProto.DOUBLE
+    return m
+
+
+# Committed ONNX files exported by PyTorch (data/onnx/make_torch_onnx.py):
+# (file, input rows scale, extended activations?)
+FIXTURES = [("torch_mlp.onnx", 2.0, False), ("torch_activations.onnx", 1.5, True)]
+
+
 BASIC = [case_gemm_standardised, case_matmul_softmax, case_identity_output_scaled]
 EXTENDED = [case_extended_activations]
 
@@ -218,6 +244,29 @@ def main():
         with open(os.path.join(args.outdir, name + ".golden.json"), "w") as f:
             json.dump(golden, f)
         print(f"make_onnx_golden: {name}: {len(doc['layers'])} layers")
+    for i, (fixture, scale, extended) in enumerate(FIXTURES):
+        if extended and args.activations != "all":
+            continue
+        name = "onnx_" + fixture[: -len(".onnx")]
+        path = os.path.join(HERE, "data", "onnx", fixture)
+        m32 = onnx.load(path)
+        n_in = m32.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+        x = np.random.default_rng(200 + i).standard_normal((ROWS, n_in)) * scale
+        doc = convert(m32, name=name, version="1", source=path)
+        with open(os.path.join(args.outdir, name + ".model.json"), "w") as f:
+            f.write(dumps(doc))
+        y64, ref64 = run_fp64(widen(m32), x.astype(np.float64))
+        golden = {
+            "inputs": x.tolist(),
+            "expected_fp64": y64.tolist(),
+            "expected_fp32": run(m32, x.astype(np.float32)).astype(np.float64).tolist(),
+            "reference_fp64": ref64,
+            "reference_fp32": f"onnxruntime {ort.__version__}",
+        }
+        with open(os.path.join(args.outdir, name + ".golden.json"), "w") as f:
+            json.dump(golden, f)
+        print(f"make_onnx_golden: {name} (exported by {m32.producer_name} "
+              f"{m32.producer_version}): {len(doc['layers'])} layers")
 
 
 if __name__ == "__main__":
