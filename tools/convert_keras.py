@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Convert a Keras 3 model file (.keras) into a maas model file ("maas.mlp" v1).
+"""Convert a Keras model file into a maas model file ("maas.mlp" v1).
 
-Keras is not needed: a .keras file is a zip of ``config.json`` (the
-architecture) and ``model.weights.h5`` (the weights, read with h5py). The
+Keras is not needed: a Keras 3 .keras file is a zip of ``config.json`` (the
+architecture) and ``model.weights.h5`` (the weights), and a legacy .h5 model
+file (Keras 2's ``model.save("m.h5")``) holds the same in HDF5 attributes and
+groups; both are read with h5py. The
 model must be a chain, a ``Sequential`` or a functional ``Model`` in which
 every layer takes the previous layer's output, of:
 
@@ -114,8 +116,13 @@ class _Weights:
 
 
 def _history(args):
-    """The keras_history entries ([layer, node, tensor]) referenced in args."""
+    """The keras_history entries ([layer, node, tensor]) referenced in args:
+    Keras 3's {"class_name": "__keras_tensor__", ...} and Keras 2's
+    [layer_name, node_index, tensor_index, kwargs] lists."""
     out = []
+    if (isinstance(args, list) and len(args) in (3, 4) and isinstance(args[0], str)
+            and isinstance(args[1], int) and isinstance(args[2], int)):
+        return [args[:3]]
     if isinstance(args, dict):
         if args.get("class_name") == "__keras_tensor__":
             out.append(args["config"]["keras_history"])
@@ -126,6 +133,26 @@ def _history(args):
         for v in args:
             out.extend(_history(v))
     return out
+
+
+class _LegacyWeights:
+    """model_weights of a legacy HDF5 model file (Keras 2, or Keras 3's .h5):
+    model_weights/<layer>/ with the attribute weight_names listing the
+    layer's arrays in order (kernel, bias; mean, variance, count)."""
+
+    def __init__(self, group):
+        self.group = group
+
+    def get(self, name, where, count=None):
+        g = self.group.get(name)
+        if g is None:
+            raise ConversionError(f"{where}: no weights stored under model_weights/{name}")
+        names = [n.decode() if isinstance(n, bytes) else str(n)
+                 for n in g.attrs.get("weight_names", [])]
+        values = [np.asarray(g[n], dtype=np.float64) for n in names]
+        if count is not None and len(values) < count:
+            raise ConversionError(f"{where}: expected {count} weight arrays, found {len(values)}")
+        return values
 
 
 def _chain_order(config):
@@ -173,15 +200,43 @@ def _chain_order(config):
     return order
 
 
-def convert_archive(path, name="model", input_name=None, output_name=None, version="",
-                    description=None, metadata=None):
-    """Returns the model file for the .keras archive at `path` as a dict."""
+def convert_h5(path, name="model", input_name=None, output_name=None, version="",
+               description=None, metadata=None):
+    """Returns the model file for a legacy HDF5 model file (Keras 2's
+    model.save("m.h5"), or Keras 3's .h5) as a dict."""
     import h5py
 
+    with h5py.File(path, "r") as h5:
+        if "model_config" not in h5.attrs:
+            raise ConversionError(f"{path} is an HDF5 file without a model_config: a weights-only "
+                                  "file (save the whole model, or use .keras)")
+        raw = h5.attrs["model_config"]
+        config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        weights = h5.get("model_weights", h5)
+        version_attr = h5.attrs.get("keras_version")
+        if isinstance(version_attr, bytes):
+            version_attr = version_attr.decode()
+        return convert_config(config, _LegacyWeights(weights), name=name, input_name=input_name,
+                              output_name=output_name, version=version,
+                              description=description, metadata=metadata,
+                              keras_version=version_attr, source=path)
+
+
+def convert_archive(path, name="model", input_name=None, output_name=None, version="",
+                    description=None, metadata=None):
+    """Returns the model file for the .keras archive at `path` (or a legacy
+    .h5 model file) as a dict."""
+    import h5py
+
+    with open(path, "rb") as f:
+        if f.read(8) == b"\x89HDF\r\n\x1a\n":
+            return convert_h5(path, name=name, input_name=input_name, output_name=output_name,
+                              version=version, description=description, metadata=metadata)
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise ConversionError(f"{path} is not a .keras archive (not a zip file)")
+        raise ConversionError(f"{path} is not a .keras archive (not a zip file) nor an HDF5 "
+                              "model file")
     with zf:
         names = set(zf.namelist())
         if "config.json" not in names or "model.weights.h5" not in names:

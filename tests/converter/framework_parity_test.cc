@@ -149,6 +149,11 @@ TEST_SUITE("framework parity") {
                      "Dense softmax", T, double, float) {
     CheckCase<KerasClassifierNet<T>>("keras_functional_classifier");
   }
+  TEST_CASE_TEMPLATE("Keras legacy HDF5 (.h5) files, Sequential and functional", T, double,
+                     float) {
+    CheckCase<KerasReg4Net<T>>("keras_sequential_regressor_h5");
+    CheckCase<KerasClassifierNet<T>>("keras_functional_classifier_h5");
+  }
   TEST_CASE_TEMPLATE("PyTorch TorchScript nn.Sequential regressor", T, double, float) {
     CheckCase<Reg4Net<T>>("torch_sequential_regressor");
   }

@@ -101,6 +101,38 @@ class Keras(unittest.TestCase):
             self.assertLess(max_rel(forward(doc, x), y64), 1e-12, name)
             self.assertLess(max_rel(forward(doc, x), y32), 2e-4, name)
 
+    def test_legacy_h5_files(self):
+        for name in ("sequential_regressor", "functional_classifier"):
+            base = os.path.join(DATA, "keras", f"keras_{name}")
+            doc = convert_keras.convert_archive(base + ".h5", name=name)
+            x, y64, _ = golden(base + ".golden.json")
+            self.assertLess(max_rel(forward(doc, x), y64), 1e-12, name)
+
+    def test_keras2_config_with_list_inbound_nodes(self):
+        # Keras 2 functional configs reference inputs as [layer, node, tensor, kwargs].
+        config = {"class_name": "Model", "config": {
+            "name": "m", "input_layers": [["in", 0, 0]], "output_layers": [["d1", 0, 0]],
+            "layers": [
+                {"class_name": "InputLayer", "config": {"name": "in", "dtype": "float32",
+                                                         "batch_input_shape": [None, 2]},
+                 "inbound_nodes": []},
+                {"class_name": "Dense", "config": {"name": "d0", "activation": "elu"},
+                 "inbound_nodes": [[["in", 0, 0, {}]]]},
+                {"class_name": "Dense", "config": {"name": "d1", "activation": "linear",
+                                                   "use_bias": False},
+                 "inbound_nodes": [[["d0", 0, 0, {}]]]}]}}
+
+        class Weights:
+            def get(self, name, where, count=None):
+                return {"d0": [np.ones((2, 3)), np.zeros(3)], "d1": [np.ones((3, 1))]}[name]
+        doc = convert_keras.convert_config(config, Weights())
+        self.assertEqual([(l["activation"], l.get("alpha")) for l in doc["layers"]],
+                         [("elu", 1.0), ("identity", None)])
+        self.assertEqual(doc["layers"][1]["bias"], [0.0])
+        config["config"]["layers"][2]["inbound_nodes"] = [[["d0", 0, 0, {}], ["in", 0, 0, {}]]]
+        with self.assertRaisesRegex(ConversionError, r"layer 'd1' \(Dense\): takes 2 inputs"):
+            convert_keras.convert_config(config, Weights())
+
     def test_layers_become_what_keras_computes(self):
         doc = convert_keras.convert_archive(
             os.path.join(DATA, "keras", "keras_extended_activations.keras"))

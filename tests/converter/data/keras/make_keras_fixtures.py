@@ -8,6 +8,8 @@ installed (not needed by the tests or the converter), e.g. in a throwaway venv:
 For each case NAME it writes
 
   NAME.keras          the model as Keras saves it (zip: config.json + HDF5 weights)
+  NAME.h5             for LEGACY_H5 cases: the same model in the legacy HDF5 layout
+                      of Keras 2 (model_config attribute + model_weights groups)
   NAME.golden.json    {"inputs", "expected_fp32", "expected_fp64", "reference"}
 
 expected_fp32 is Keras' own predict() of the saved model (float32);
@@ -103,6 +105,10 @@ def _float64_config(model):
     return widen(keras.saving.serialize_keras_object(model))
 
 
+# Cases also saved as legacy .h5 model files.
+LEGACY_H5 = ("keras_sequential_regressor", "keras_functional_classifier")
+
+
 def predict(model, x):
     # Calling the model (inference mode), not predict(): predict()'s data
     # adapter rounds float64 inputs to float32 whatever the model's dtype.
@@ -121,6 +127,9 @@ def main():
         path = os.path.join(HERE, name + ".keras")
         model.save(path)
         saved = keras.models.load_model(path)
+        if name in LEGACY_H5:
+            # The legacy HDF5 layout (Keras 2's model.save("m.h5")), same weights.
+            saved.save(os.path.join(HERE, name + ".h5"))
         y32 = predict(saved, x.astype(np.float32))
         # The same architecture in float64 (every dtype in the config widened),
         # each layer given the saved layer's weights, widened exactly.
