@@ -86,6 +86,17 @@ class Offline(unittest.TestCase):
         self.assertIn("architecture: DIFFERENT", r.stdout)
         self.assertIn("outputs: not compared (the models take 1 vs 16 inputs", r.stdout)
 
+    def test_metadata_of_a_local_file(self):
+        r = maas("metadata", "--local", DRAG)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"log10_re\s+input\s+FP64\s+\[-1,1\]")
+        self.assertRegex(r.stdout, r"1\s+12\s+12\s+tanh\s+156")
+        self.assertIn("193 parameters; input standardisation: yes; output scaling: yes",
+                      r.stdout)
+        r = maas("metadata", "--local", "/nonexistent.json")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("NOT_FOUND", r.stderr)
+
     def test_diff_of_a_broken_file_exits_2(self):
         with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
             f.write('{"format": "maas.mlp"')

@@ -119,6 +119,7 @@ constexpr const char* kUsage =
     "usage:\n"
     "  maas health URL                      is the server live and ready? what is it?\n"
     "  maas metadata URL MODEL              the model's inputs/outputs, datatypes, shapes, versions\n"
+    "  maas metadata --local FILE           a model file's tensors, layers, scaling, metadata\n"
     "  maas models URL                      the server's model repository index\n"
     "  maas predict URL MODEL --input F     predict on the rows of F (.csv, .npy, .json)\n"
     "  maas predict --local FILE --input F  the same with a maas model file, in-process\n"

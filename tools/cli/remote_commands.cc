@@ -16,6 +16,7 @@
 #include "maas/core/data_type.h"
 #include "maas/core/tensor.h"
 #include "maas/core/tensor_view.h"
+#include "maas/local/model_file.h"
 
 namespace maas_cli {
 namespace {
@@ -84,8 +85,47 @@ int Health(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// A model file's signature, layers and scaling (no network needed).
+int LocalMetadata(const std::string& path) {
+  absl::StatusOr<maas::ModelFile> f = maas::ReadModelFile(path);
+  if (!f.ok()) return Fail("metadata", f.status(), kExitRefused);
+  std::cout << "model     " << f->signature.name << "\n"
+            << "version   " << (f->signature.version.empty() ? "-" : f->signature.version)
+            << "\n"
+            << "file      " << path << "\n";
+  if (!f->description.empty()) std::cout << "about     " << f->description << "\n";
+  std::cout << "\n";
+  Table t({"tensor", "kind", "datatype", "shape"});
+  for (const auto& [kind, specs] : {std::pair("input", &f->signature.inputs),
+                                    std::pair("output", &f->signature.outputs)}) {
+    for (const maas::TensorSpec& s : *specs) {
+      t.Add({s.name, kind, std::string(maas::DataTypeName(s.dtype)), s.shape.ToString()});
+    }
+  }
+  std::cout << t.ToString() << "\n";
+  Table layers({"layer", "inputs", "units", "activation", "parameters"});
+  std::size_t params = 0;
+  for (std::size_t l = 0; l < f->layers.size(); ++l) {
+    const maas::ModelFileLayer& x = f->layers[l];
+    const std::size_t n = x.weights.size() + x.bias.size();
+    params += n;
+    layers.Add({absl::StrCat(l), absl::StrCat(x.inputs), absl::StrCat(x.units),
+                std::string(maas::ActivationName(x.activation)), absl::StrCat(n)});
+  }
+  std::cout << layers.ToString() << params << " parameters; input standardisation: "
+            << (f->input_mean.empty() ? "no" : "yes") << "; output scaling: "
+            << (f->output_scale.empty() ? "no" : "yes") << "\n";
+  if (f->metadata != "{}") std::cout << "metadata  " << f->metadata << "\n";
+  return kExitOk;
+}
+
 int Metadata(const std::vector<std::string>& args) {
-  if (args.size() != 2) return Usage("metadata", "URL MODEL [--version V]");
+  const std::string local = absl::GetFlag(FLAGS_local);
+  if (!local.empty()) {
+    if (!args.empty()) return Usage("metadata", "(URL MODEL [--version V] | --local FILE)");
+    return LocalMetadata(local);
+  }
+  if (args.size() != 2) return Usage("metadata", "(URL MODEL [--version V] | --local FILE)");
   RemoteOptions o;
   if (!RemoteFromFlags(args[0], args[1], &o, "metadata")) return kExitUsage;
   auto model = ConnectRemote(o);
