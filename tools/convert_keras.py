@@ -21,7 +21,9 @@ every layer takes the previous layer's output, of:
   standardisation, (x - mean) / max(sqrt(variance), 1e-7) as Keras computes
   it; with ``invert=True`` after the last layer: the output scaling;
 * ``Rescaling`` before the first Dense: x * scale + offset as a
-  standardisation.
+  standardisation;
+* ``BatchNormalization`` (inference: moving mean and variance): folded into
+  the neighbouring Dense, the input standardisation or the output scaling.
 
 Anything else (Conv*, LSTM, Add/Concatenate branches, nested models, custom
 layers) is refused with a message naming the layer and its class; nothing is
@@ -337,6 +339,26 @@ def convert_config(config, weights, name="model", input_name=None, output_name=N
                 pending_inverse = where
             else:
                 chain.standardize(mean, std, where)
+        elif cls == "BatchNormalization":
+            axis = cfg.get("axis", -1)
+            if axis not in (-1, 1, [-1], [1]):
+                raise ConversionError(f"{where}: batch normalisation over axis {axis} is not "
+                                      "supported (only the feature axis)")
+            vals = weights.get(cfg["name"], where)
+            k = 0
+            gamma = beta = None
+            if cfg.get("scale", True):
+                gamma, k = vals[k], k + 1
+            if cfg.get("center", True):
+                beta, k = vals[k], k + 1
+            if len(vals) < k + 2:
+                raise ConversionError(f"{where}: expected moving mean and variance, found "
+                                      f"{len(vals) - k} arrays")
+            mean, var = vals[k].reshape(-1), vals[k + 1].reshape(-1)
+            gamma = np.ones_like(mean) if gamma is None else gamma.reshape(-1)
+            beta = np.zeros_like(mean) if beta is None else beta.reshape(-1)
+            scale = gamma / np.sqrt(var + float(cfg.get("epsilon", 1e-3)))
+            chain.affine(scale, beta - mean * scale, where)
         elif cls == "Rescaling":
             scale = np.asarray(cfg.get("scale", 1.0), dtype=np.float64).reshape(-1)
             offset = np.asarray(cfg.get("offset", 0.0), dtype=np.float64).reshape(-1)
@@ -365,7 +387,7 @@ def convert_config(config, weights, name="model", input_name=None, output_name=N
 
 
 _SUPPORTED = _NO_OPS | {"Flatten", "Dense", "Activation", "ReLU", "LeakyReLU", "ELU",
-                         "Softmax", "Normalization", "Rescaling"}
+                         "Softmax", "Normalization", "Rescaling", "BatchNormalization"}
 
 
 def _refuse_unsupported(config):

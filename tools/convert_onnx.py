@@ -16,6 +16,8 @@ and follows the graph from its one input to its one output. Supported nodes
   between the branching tensor and the one where it meets again is
   evaluated on a grid and matched against each activation (to 1e-6: the
   graph's float32 constants);
+* ``BatchNormalization`` (inference): folded into the neighbouring dense
+  layer, the input standardisation or the output scaling;
 * ``Dropout`` (inference: identity) and ``Flatten`` of an already flat
   [batch, features] input: no-ops;
 * ``Sub`` / ``Div`` / ``Add`` / ``Mul`` of constants before the first dense
@@ -247,6 +249,15 @@ def convert(model, name="model", input_name=None, output_name=None, version="",
         elif op == "Elu":
             chain.activation("elu", where, alpha=a.get("alpha", 1.0))
             dense_open = False
+        elif op == "BatchNormalization":
+            if a.get("training_mode", 0):
+                raise ConversionError(f"{where}: training_mode=1 is not supported")
+            if list(node.input).index(current) != 0 or len(node.input) < 5:
+                raise ConversionError(f"{where}: expected BatchNormalization(x, scale, B, "
+                                      "mean, var)")
+            gamma, beta, mean, var = (g.const[n].reshape(-1) for n in node.input[1:5])
+            scale = gamma / np.sqrt(var + a.get("epsilon", 1e-5))
+            chain.affine(scale, beta - mean * scale, where)
         elif op in ("Identity", "Dropout"):
             if op == "Dropout" and len(node.output) > 1 and node.output[1]:
                 if g.consumers.get(node.output[1]):

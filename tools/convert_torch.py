@@ -17,11 +17,13 @@ Inputs:
   Linear).
 * from Python, a live module: ``convert_module(model)`` (needs torch).
 
-Supported modules: ``Linear``; ``ReLU``, ``Tanh``, ``Sigmoid``,
+Supported modules: ``Linear``; ``BatchNorm1d`` with running statistics
+(inference mode: folded into the neighbouring Linear, the input
+standardisation or the output scaling); ``ReLU``, ``Tanh``, ``Sigmoid``,
 ``Softmax`` (last dim), ``GELU`` ("none" -> gelu, "tanh" -> gelu_tanh),
 ``SiLU``, ``Softplus`` (beta 1), ``LeakyReLU``, ``ELU``; ``Identity``,
 ``Dropout``/``AlphaDropout`` and ``Flatten`` (no-ops at inference); nested
-``Sequential``. Anything else (Conv1d, LSTM, BatchNorm, a custom module with
+``Sequential``. Anything else (Conv1d, LSTM, LayerNorm, a custom module with
 its own forward such as a residual block) is refused with a message naming
 the module and its type; nothing is converted partially.
 
@@ -211,6 +213,18 @@ def _add_module(chain, name, typ, get, where=None):
         chain.activation("leaky_relu", where, alpha=get("negative_slope", 0.01))
     elif typ == "ELU":
         chain.activation("elu", where, alpha=get("alpha", 1.0))
+    elif typ == "BatchNorm1d":
+        mean, var = get("running_mean", None), get("running_var", None)
+        if mean is None or var is None:
+            raise ConversionError(f"{where}: BatchNorm1d without running statistics "
+                                  "(track_running_stats=False) is not supported")
+        mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        var = np.asarray(var, dtype=np.float64).reshape(-1)
+        gamma, beta = get("weight", None), get("bias", None)
+        gamma = np.ones_like(mean) if gamma is None else np.asarray(gamma, np.float64).reshape(-1)
+        beta = np.zeros_like(mean) if beta is None else np.asarray(beta, np.float64).reshape(-1)
+        scale = gamma / np.sqrt(var + float(get("eps", 1e-5)))
+        chain.affine(scale, beta - mean * scale, where)
     elif typ in ("Identity", "Dropout", "AlphaDropout", "Dropout1d"):
         pass
     elif typ == "Flatten":
@@ -281,7 +295,8 @@ def convert_state_dict(path, activations, **kwargs):
         head, _, attr = key.rpartition(".")
         if attr not in ("weight", "bias"):
             raise ConversionError(f"{path}: entry '{key}' is not a Linear weight or bias "
-                                  "(BatchNorm, embeddings ... are not supported)")
+                                  "(a state_dict with BatchNorm, embeddings ... needs the "
+                                  "TorchScript file)")
         groups.setdefault(head, {})[attr] = value
     order = sorted(groups, key=lambda k: [int(p) if p.isdigit() else p for p in k.split(".")])
     if len(activations) != len(order):

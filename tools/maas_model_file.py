@@ -96,6 +96,7 @@ class Chain:
         self._offset = None
         self._layers = []      # dicts: weights, bias, activation, params, where, act_where
         self._n_in = None
+        self._pending = []     # affine steps after an activation, for the next dense layer
 
     # -- steps -----------------------------------------------------------
 
@@ -160,6 +161,10 @@ class Chain:
             raise ConversionError(
                 f"{where}: has {len(w)} inputs but the input standardisation has "
                 f"{len(self._mean)} values")
+        for scale, shift, _ in self._pending:  # h*s + t, then h W + b
+            b = [bj + sum(t * w[i][j] for i, t in enumerate(shift)) for j, bj in enumerate(b)]
+            w = [[v * scale[i] for v in row] for i, row in enumerate(w)]
+        self._pending = []
         self._layers.append({"weights": w, "bias": b, "activation": None,
                              "params": {}, "where": where})
 
@@ -181,6 +186,9 @@ class Chain:
             clean[k] = v
         if name == "identity":
             return
+        if self._pending:
+            raise ConversionError(f"{where}: follows {self._pending[0][2]}, which comes after an "
+                                  "activation; an activation of an affine map cannot be folded")
         if not self._layers or self._layers[-1]["activation"] is not None:
             self._identity_layer(where)
         layer = self._layers[-1]
@@ -205,6 +213,45 @@ class Chain:
         else:  # (y s1 + o1) s2 + o2
             self._offset = [o1 * s2 + o2 for o1, s2, o2 in zip(self._offset, scale, offset)]
             self._scale = [s1 * s2 for s1, s2 in zip(self._scale, scale)]
+
+    def affine(self, scale, shift, where):
+        """h = h * scale + shift, per feature (an inference-mode batch
+        normalisation: scale = gamma / sqrt(var + eps), shift = beta - mean *
+        scale). Folded where it lands:
+
+        * before the first dense layer: into the input standardisation;
+        * right after a dense layer (no activation yet): into its weights and
+          bias (W' = W diag(scale), b' = b * scale + shift);
+        * after an activation: into the next dense layer's rows
+          (W' = diag(scale) W, b' = b + shift W), or, at the end, into the
+          output scaling.
+
+        The folded products round differently from the framework's two steps
+        (a few units in the last place).
+        """
+        scale = floats(_as_list(scale), f"{where} scale")
+        shift = floats(_as_list(shift), f"{where} shift")
+        if len(scale) != len(shift):
+            raise ConversionError(f"{where}: {len(scale)} scales but {len(shift)} shifts")
+        if self._scale is not None:
+            raise ConversionError(f"{where}: follows the output scaling; not supported")
+        if not self._layers:
+            for i, v in enumerate(scale):
+                if v == 0.0:
+                    raise ConversionError(f"{where}: scale[{i}] is 0")
+            self.standardize([-t / s for s, t in zip(scale, shift)], [1.0 / s for s in scale],
+                             where)
+            return
+        last = self._layers[-1]
+        n = len(last["bias"])
+        if len(scale) not in (1, n):
+            raise ConversionError(f"{where}: has {len(scale)} features, {last['where']} gives {n}")
+        scale, shift = _widen(scale, n), _widen(shift, n)
+        if last["activation"] is None:
+            last["weights"] = [[w * s for w, s in zip(row, scale)] for row in last["weights"]]
+            last["bias"] = [b * s + t for b, s, t in zip(last["bias"], scale, shift)]
+            return
+        self._pending.append((scale, shift, where))
 
     def set_input_size(self, n):
         """Declares the input width (lets an activation come first)."""
@@ -236,6 +283,9 @@ class Chain:
         """The model file as a JSON-serialisable dict (see `dumps`)."""
         if not self._layers:
             raise ConversionError(f"{self.source}: no dense layer found; nothing to convert")
+        pending, self._pending = self._pending, []
+        for scale, shift, where in pending:
+            self.scale_output(scale, shift, where)
         for i, layer in enumerate(self._layers[:-1]):
             if layer["activation"] == "softmax":
                 raise ConversionError(

@@ -37,6 +37,8 @@ FIXTURES = [
      "keras/keras_functional_classifier.golden.json", []),
     ("keras_extended_activations", "keras/keras_extended_activations.keras",
      "keras/keras_extended_activations.golden.json", []),
+    ("keras_batchnorm", "keras/keras_batchnorm.keras", "keras/keras_batchnorm.golden.json", []),
+    ("torch_batchnorm", "torch/torch_batchnorm.ts.pt", "torch/torch_batchnorm.golden.json", []),
     ("torch_sequential_regressor", "torch/torch_sequential_regressor.ts.pt",
      "torch/torch_sequential_regressor.golden.json", []),
     ("torch_sequential_regressor_state_dict", "torch/torch_sequential_regressor.sd.pt",

@@ -141,6 +141,27 @@ def case_identity_output_scaled(rng):
     return b, rng.uniform(-2.0, 2.0, (ROWS, 3))
 
 
+def case_batchnorm(rng):
+    """BatchNormalization at the input, after a Gemm and after an activation:
+    3 -> 6 relu -> 4 sigmoid -> 1."""
+    b = Builder(3, rng)
+    b.n_in = 3
+
+    def bn(n):
+        b.node("BatchNormalization", b.const(rng.uniform(0.5, 2.0, n)),
+               b.const(rng.uniform(-1.0, 1.0, n)), b.const(rng.standard_normal(n) * 2),
+               b.const(rng.uniform(0.5, 4.0, n)), epsilon=1e-3)
+    bn(3)
+    b.gemm(6)
+    bn(6)
+    b.node("Relu")
+    b.gemm(4)
+    b.node("Sigmoid")
+    bn(4)
+    b.gemm(1)
+    return b, rng.standard_normal((ROWS, 3)) * 2
+
+
 def case_extended_activations(rng):
     """The activations added with the runtime network: Gelu (erf and tanh),
     LeakyRelu, Elu, Softplus, SiLU as x*Sigmoid(x): 5 -> 8 -> 8 -> 8 -> 8 -> 8 -> 8 -> 2."""
@@ -191,7 +212,8 @@ def widen(model):
 FIXTURES = [("torch_mlp.onnx", 2.0, False), ("torch_activations.onnx", 1.5, True)]
 
 
-BASIC = [case_gemm_standardised, case_matmul_softmax, case_identity_output_scaled]
+BASIC = [case_gemm_standardised, case_matmul_softmax, case_identity_output_scaled,
+         case_batchnorm]
 EXTENDED = [case_extended_activations]
 
 

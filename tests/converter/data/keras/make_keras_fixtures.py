@@ -73,6 +73,24 @@ def extended_activations(rng):
     return keras.Model(inp, out, name="extended_activations"), rng.standard_normal((ROWS, 5)) * 1.5
 
 
+def batchnorm(rng):
+    """BatchNormalization at the input, after a Dense and after an activation,
+    with trained moving statistics: 4 -> 16 -> 8 -> 1."""
+    x = rng.standard_normal((256, 4)) * [1.0, 10.0, 0.1, 5.0] + 3.0
+    inp = keras.Input((4,))
+    h = layers.BatchNormalization(momentum=0.5)(inp)
+    h = layers.Dense(16)(h)
+    h = layers.BatchNormalization(momentum=0.5)(h)
+    h = layers.Activation("relu")(h)
+    h = layers.Dense(8, activation="sigmoid")(h)
+    h = layers.BatchNormalization(momentum=0.5, center=False)(h)
+    out = layers.Dense(1)(h)
+    m = keras.Model(inp, out, name="batchnorm")
+    m.compile(optimizer="sgd", loss="mse")
+    m.fit(x, x[:, :1], epochs=2, batch_size=32, verbose=0)  # moving statistics
+    return m, x[:ROWS]
+
+
 def refuse_residual():
     inp = keras.Input((4,))
     h = layers.Dense(4, activation="relu", name="d0")(inp)
@@ -116,7 +134,7 @@ def predict(model, x):
 
 
 def main():
-    cases = [sequential_regressor, functional_classifier, extended_activations]
+    cases = [sequential_regressor, functional_classifier, extended_activations, batchnorm]
     for i, case in enumerate(cases):
         keras.config.set_dtype_policy("float32")
         keras.config.set_floatx("float32")

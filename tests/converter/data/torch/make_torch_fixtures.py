@@ -50,6 +50,22 @@ def extended():
                          nn.Linear(8, 2)), torch.randn(ROWS, 5) * 1.5
 
 
+def batchnorm():
+    """BatchNorm1d at the input, after a Linear and after an activation (trained
+    running statistics, affine weights): 4 -> 16 -> 8 -> 1."""
+    m = nn.Sequential(nn.BatchNorm1d(4), nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(),
+                      nn.Linear(16, 8), nn.Tanh(), nn.BatchNorm1d(8), nn.Linear(8, 1))
+    m.train()
+    with torch.no_grad():  # running statistics from data far from N(0, 1)
+        for _ in range(20):
+            m(torch.randn(64, 4) * torch.tensor([1.0, 10.0, 0.1, 5.0]) + 3.0)
+        for mod in m:
+            if isinstance(mod, nn.BatchNorm1d):
+                mod.weight.uniform_(0.5, 2.0)
+                mod.bias.uniform_(-1.0, 1.0)
+    return m, torch.randn(ROWS, 4) * torch.tensor([1.0, 10.0, 0.1, 5.0]) + 3.0
+
+
 class Residual(nn.Module):
     def __init__(self):
         super().__init__()
@@ -64,7 +80,8 @@ def main():
     torch.manual_seed(0)
     cases = [("torch_sequential_regressor", regressor, ["ts.pt", "sd.pt"]),
              ("torch_classifier", classifier, ["ts.pt", "pt2"]),
-             ("torch_extended_activations", extended, ["ts.pt"])]
+             ("torch_extended_activations", extended, ["ts.pt"]),
+             ("torch_batchnorm", batchnorm, ["ts.pt"])]
     for name, make, formats in cases:
         model, x = make()
         model.eval()
