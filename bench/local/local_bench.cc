@@ -37,6 +37,8 @@
 #include "Eigen/Core"
 #include "absl/types/span.h"
 #include "benchmark/benchmark.h"
+#include "maas/core/tensor_view.h"
+#include "maas/local/local_model.h"
 #include "maas/local/network.h"
 
 namespace {
@@ -47,6 +49,9 @@ using SmallNet = maas::Network<float, maas::Dense<16, 64, maas::Relu>,
 using LargeNet = maas::Network<float, maas::Dense<256, 256, maas::Relu>,
                                maas::Dense<256, 256, maas::Relu>,
                                maas::Dense<256, 16, maas::Softmax>>;
+// The projectile example's drag model: 1 -> 12 tanh -> 12 tanh -> 1, double.
+using DragNet = maas::Network<double, maas::Dense<1, 12, maas::Tanh>,
+                              maas::Dense<12, 12, maas::Tanh>, maas::Dense<12, 1>>;
 
 constexpr std::size_t kPoolRows = 256;
 
@@ -69,17 +74,17 @@ constexpr double FlopsPerSample() {
 // implementation (seeded per layer).
 template <typename Net>
 struct Weights {
-  std::vector<std::vector<float>> w, b;  // w row-major kIn x kOut
+  using T = typename Net::ValueType;
+  std::vector<std::vector<T>> w, b;  // w row-major kIn x kOut
   Weights() {
     std::mt19937 rng(42);
     for (std::size_t l = 0; l < Net::kNumLayers; ++l) {
       const std::size_t in = Net::layer_input_size(l), out = Net::layer_output_size(l);
-      std::uniform_real_distribution<float> u(-1.0f / std::sqrt(float(in)),
-                                              1.0f / std::sqrt(float(in)));
+      std::uniform_real_distribution<T> u(T(-1) / std::sqrt(T(in)), T(1) / std::sqrt(T(in)));
       w.emplace_back(in * out);
       b.emplace_back(out);
-      for (float& v : w.back()) v = u(rng);
-      for (float& v : b.back()) v = u(rng);
+      for (T& v : w.back()) v = u(rng);
+      for (T& v : b.back()) v = u(rng);
     }
   }
 };
@@ -95,11 +100,12 @@ std::unique_ptr<Net> MakeNet(const Weights<Net>& wt) {
   return net;
 }
 
-std::vector<float> RandomRows(std::size_t n) {
+template <typename T = float>
+std::vector<T> RandomRows(std::size_t n) {
   std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> x(n);
-  for (float& v : x) v = u(rng);
+  std::uniform_real_distribution<T> u(-1, 1);
+  std::vector<T> x(n);
+  for (T& v : x) v = u(rng);
   return x;
 }
 
@@ -336,8 +342,59 @@ void BM_Maas(benchmark::State& state, const char* key) {
   state.SetLabel(std::string("kernel=") + maas::kernels::IsaName(maas::kernels::ActiveIsa()));
 }
 
+// ---------------------------------------------------------------------------
+// Call path: one row through the raw network (ForwardBatch) and through the
+// Predictor interface (LocalModel::Predict with views built per call, as a
+// simulation does), on the same network object. The run script reports the
+// difference of the medians as the call-path overhead. The raw call goes
+// through an out-of-line function, as the network call inside Predict does,
+// so that the difference is the call path and not the inlining of the
+// network into the benchmark loop.
+template <typename Net>
+__attribute__((noinline)) void RawForward(const Net& net, const typename Net::ValueType* x,
+                                          typename Net::ValueType* y) {
+  net.ForwardBatch(x, 1, y);
+}
+
+template <typename Net>
+void BM_Call(benchmark::State& state, bool through_predictor) {
+  using T = typename Net::ValueType;
+  static const Weights<Net> wt;
+  auto model = maas::LocalModel<Net>::Create(MakeNet(wt),
+                                             maas::LocalModel<Net>::DefaultSignature());
+  if (!model.ok()) std::abort();
+  maas::Predictor& p = **model;
+  const Net& net = (*model)->network();
+  const std::vector<T> x = RandomRows<T>(kPoolRows * Net::kInputSize);
+  std::vector<T> y(Net::kOutputSize);
+  std::size_t k = 0;
+  int failures = 0;
+  for (auto _ : state) {
+    const T* xp = x.data() + (k++ % kPoolRows) * Net::kInputSize;
+    if (through_predictor) {
+      const maas::ConstTensorView in(
+          "input", absl::MakeConstSpan(xp, Net::kInputSize),
+          {1, static_cast<std::int64_t>(Net::kInputSize)});
+      const maas::TensorView out("output", absl::MakeSpan(y),
+                                 {1, static_cast<std::int64_t>(Net::kOutputSize)});
+      failures += p.Predict({&in, 1}, {&out, 1}).ok() ? 0 : 1;
+    } else {
+      RawForward(net, xp, y.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  if (failures != 0) state.SkipWithError("Predict failed");
+  state.counters["ns_per_call"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * 1e-9,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 void Register() {
   benchmark::RegisterBenchmark("fma_peak_avx512", BM_FmaPeak);
+  benchmark::RegisterBenchmark("call_small/raw", BM_Call<SmallNet>, false);
+  benchmark::RegisterBenchmark("call_small/predict", BM_Call<SmallNet>, true);
+  benchmark::RegisterBenchmark("call_drag/raw", BM_Call<DragNet>, false);
+  benchmark::RegisterBenchmark("call_drag/predict", BM_Call<DragNet>, true);
   struct Case {
     const char* key;
     bool large;

@@ -1,11 +1,17 @@
 #include "maas/local/local_model.h"
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "doctest/doctest.h"
+#include "maas/core/call.h"
 #include "local/reference_mlp.h"
 #include "testing/status_doctest.h"
 
@@ -107,5 +113,126 @@ TEST_SUITE("LocalModel") {
     }
     for (auto& th : threads) th.join();
     for (int m : mismatches) CHECK(m == 0);
+  }
+}
+
+TEST_SUITE("LocalModel call path") {
+  // The one-input/one-output fast path must accept exactly the calls the
+  // signature's own validation accepts and fail the others with the same
+  // status: every call below is checked against ModelSignature's
+  // ValidateInputs/ValidateOutputs on the same views (the reference), and a
+  // rejected call must leave the output buffer as it was.
+  TEST_CASE("every view mutation gives the signature's own verdict and message") {
+    std::vector<maas_test::RefLayer> ref;
+    auto model = MakeModel(&ref);
+    maas::ModelSignature sig = model->signature();
+    std::vector<float> x(3 * 4, 0.25f), y(3 * 3), big(64, 0.5f);
+    std::vector<double> xd(3 * 4, 0.25), yd(3 * 3);
+    const float* null_data = nullptr;
+    using CV = maas::ConstTensorView;
+    using V = maas::TensorView;
+    const V good_out("output", absl::MakeSpan(y), {3, 3});
+    const CV good_in("input", absl::MakeConstSpan(x), {3, 4});
+    struct Case {
+      const char* what;
+      std::vector<CV> in;
+      std::vector<V> out;
+    };
+    const std::vector<Case> cases = {
+        {"good", {good_in}, {good_out}},
+        {"empty names", {CV("", absl::MakeConstSpan(x), {3, 4})},
+         {V("", absl::MakeSpan(y), {3, 3})}},
+        {"zero rows", {CV("input", absl::MakeConstSpan(x.data(), 0), {0, 4})},
+         {V("output", absl::MakeSpan(y.data(), 0), {0, 3})}},
+        {"zero rows, null data", {CV("input", absl::MakeConstSpan(null_data, 0), {0, 4})},
+         {V("output", absl::MakeSpan(y.data(), 0), {0, 3})}},
+        {"unknown input name", {CV("inputs", absl::MakeConstSpan(x), {3, 4})}, {good_out}},
+        {"input name prefix", {CV("inpu", absl::MakeConstSpan(x), {3, 4})}, {good_out}},
+        {"unknown output name", {good_in}, {V("outpuT", absl::MakeSpan(y), {3, 3})}},
+        {"input FP64", {CV("input", absl::MakeConstSpan(xd), {3, 4})}, {good_out}},
+        {"output FP64", {good_in}, {V("output", absl::MakeSpan(yd), {3, 3})}},
+        {"input rank 1", {CV("input", absl::MakeConstSpan(x), {12})}, {good_out}},
+        {"input rank 3", {CV("input", absl::MakeConstSpan(x), {3, 4, 1})}, {good_out}},
+        {"input 5 features", {CV("input", absl::MakeConstSpan(x.data(), 10), {2, 5})},
+         {V("output", absl::MakeSpan(y.data(), 6), {2, 3})}},
+        {"output 2 features", {good_in}, {V("output", absl::MakeSpan(y.data(), 6), {3, 2})}},
+        {"batch mismatch", {good_in}, {V("output", absl::MakeSpan(y.data(), 6), {2, 3})}},
+        {"negative batch", {CV("input", absl::MakeConstSpan(x), {-1, 4})},
+         {V("output", absl::MakeSpan(y), {-1, 3})}},
+        {"input buffer short", {CV("input", absl::MakeConstSpan(x.data(), 11), {3, 4})},
+         {good_out}},
+        {"input buffer long", {CV("input", absl::MakeConstSpan(big.data(), 13), {3, 4})},
+         {good_out}},
+        {"output buffer short", {good_in}, {V("output", absl::MakeSpan(y.data(), 8), {3, 3})}},
+        {"null input data", {CV("input", absl::MakeConstSpan(null_data, 12), {3, 4})},
+         {good_out}},
+        {"huge batch", {CV("input", absl::MakeConstSpan(x), {std::int64_t{1} << 61, 4})},
+         {V("output", absl::MakeSpan(y), {std::int64_t{1} << 61, 3})}},
+        {"overflowing shape", {CV("input", absl::MakeConstSpan(x), {1, 2, 3, 4, 5, 6, 7, 8, 9})},
+         {good_out}},
+        {"two inputs", {good_in, good_in}, {good_out}},
+        {"no output", {good_in}, {}},
+        {"no input", {}, {good_out}},
+        {"default input view", {CV()}, {good_out}},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.what);
+      std::array<CV, 1> in_order;
+      std::array<V, 1> out_order;
+      absl::Status want;
+      absl::StatusOr<std::int64_t> batch =
+          sig.ValidateInputs(absl::MakeConstSpan(c.in), absl::MakeSpan(in_order));
+      want = batch.ok() ? sig.ValidateOutputs(absl::MakeConstSpan(c.out), *batch,
+                                              absl::MakeSpan(out_order))
+                        : batch.status();
+      std::fill(y.begin(), y.end(), -7.0f);
+      std::fill(yd.begin(), yd.end(), -7.0);
+      const absl::Status got = model->Predict(c.in, c.out);
+      CHECK(got == want);
+      if (!got.ok()) {
+        for (float v : y) CHECK(v == -7.0f);
+        for (double v : yd) CHECK(v == -7.0);
+      }
+      // The per-call-options overload routes to the same checks.
+      maas::CallReport report;
+      const absl::Status with_options =
+          model->Predict(c.in, c.out, maas::CallOptions(), &report);
+      CHECK(with_options == want);
+      CHECK(report.attempts == 1);
+      CHECK(report.served_by == (want.ok() ? "local" : ""));
+    }
+    // The good call computed the reference values.
+    REQUIRE(model->Predict({good_in}, {good_out}).ok());
+    const auto expect = maas_test::RefForward(ref, std::vector<double>(4, 0.25));
+    for (std::size_t j = 0; j < 3; ++j) CHECK(y[j] == doctest::Approx(expect[j]).epsilon(1e-5));
+  }
+
+  TEST_CASE("a passed deadline is refused before any work") {
+    std::vector<maas_test::RefLayer> ref;
+    auto model = MakeModel(&ref);
+    std::vector<float> x(4, 0.25f), y(3, -7.0f);
+    maas::CallOptions options;
+    options.deadline = absl::Now() - absl::Seconds(1);
+    maas::CallReport report;
+    const absl::Status s = model->Predict(
+        {maas::ConstTensorView("input", absl::MakeConstSpan(x), {1, 4})},
+        {maas::TensorView("output", absl::MakeSpan(y), {1, 3})}, options, &report);
+    CHECK(s.code() == absl::StatusCode::kDeadlineExceeded);
+    CHECK(s.message() == "local: the call's deadline has passed");
+    for (float v : y) CHECK(v == -7.0f);
+    CHECK(report.served_by.empty());
+  }
+
+  TEST_CASE("a signature's batch limit is enforced on the fast path") {
+    auto sig = maas::LocalModel<Net>::DefaultSignature();
+    sig.max_batch_size = 2;
+    auto model = maas::LocalModel<Net>::Create(std::make_unique<Net>(), sig);
+    REQUIRE(model.ok());
+    std::vector<float> x(3 * 4), y(3 * 3, -7.0f);
+    const absl::Status s = (*model)->Predict(
+        {maas::ConstTensorView("input", absl::MakeConstSpan(x), {3, 4})},
+        {maas::TensorView("output", absl::MakeSpan(y), {3, 3})});
+    CHECK(s.message() == "batch size 3 exceeds the model's maximum of 2");
+    for (float v : y) CHECK(v == -7.0f);
   }
 }

@@ -28,17 +28,21 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "maas/core/call.h"
 #include "maas/core/data_type.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/predictor.h"
+#include "maas/core/shape.h"
 #include "maas/core/tensor_view.h"
 #include "maas/local/network.h"
 
@@ -135,8 +139,131 @@ class LocalModel final : public Predictor {
   }
 
  protected:
+  // DoPredict()
+  //
+  // A one-input, one-output call whose views fit (the common case) is
+  // recognised by a few comparisons against values precomputed at
+  // construction and runs at once; anything else goes through
+  // `ModelSignature::ValidateInputs/ValidateOutputs`, which accept exactly the
+  // same calls and word every rejection. Allocation-free on success.
   absl::Status DoPredict(absl::Span<const ConstTensorView> inputs,
                          absl::Span<const TensorView> outputs) override {
+    std::size_t rows = 0;
+    if (ABSL_PREDICT_TRUE(FastPathRows(inputs, outputs, &rows))) {
+      net_->ForwardBatch(static_cast<const T*>(inputs[0].raw_data()), rows,
+                         static_cast<T*>(outputs[0].raw_data()));
+      return absl::OkStatus();
+    }
+    return ValidatedPredict(inputs, outputs);
+  }
+
+  // DoPredictCall()
+  //
+  // As `Predictor`'s default (a passed deadline is `kDeadlineExceeded`
+  // before any work; the report gets one attempt served by "local"), with
+  // the local call inlined.
+  absl::Status DoPredictCall(absl::Span<const ConstTensorView> inputs,
+                             absl::Span<const TensorView> outputs,
+                             const CallOptions& options,
+                             CallReport* report) override {
+    if (options.has_deadline() && absl::Now() >= options.deadline) {
+      return DeadlinePassedError(label());
+    }
+    absl::Status s = LocalModel::DoPredict(inputs, outputs);
+    if (report != nullptr) {
+      report->attempts = 1;
+      if (s.ok()) report->served_by = label();
+    }
+    return s;
+  }
+
+ private:
+  LocalModel(std::unique_ptr<const Net> net, ModelSignature signature)
+      : net_(std::move(net)),
+        signature_(std::move(signature)),
+        input_name_(signature_.inputs[0].name),
+        output_name_(signature_.outputs[0].name),
+        max_batch_(signature_.max_batch_size) {}
+
+  // True, with the row count, when the views are one input and one output
+  // that `ValidatedPredict` would accept: names (or empty names), datatypes,
+  // shapes [rows, kInputSize] and [rows, kOutputSize], exact buffer sizes
+  // (checked by division, so no product can overflow), non-null data, the
+  // batch limit. False for anything else, including every error.
+  bool FastPathRows(absl::Span<const ConstTensorView> inputs,
+                    absl::Span<const TensorView> outputs,
+                    std::size_t* rows) const {
+    constexpr DataType kType = DataTypeOf<T>();
+    constexpr std::size_t kInBytes = Net::kInputSize * sizeof(T);
+    constexpr std::size_t kOutBytes = Net::kOutputSize * sizeof(T);
+    if (inputs.size() != 1 || outputs.size() != 1) return false;
+    const ConstTensorView& in = inputs[0];
+    const TensorView& out = outputs[0];
+    const Shape& is = in.shape();
+    const Shape& os = out.shape();
+    if (in.dtype() != kType || out.dtype() != kType || is.rank() != 2 ||
+        os.rank() != 2 || !is.valid() || !os.valid()) {
+      return false;
+    }
+    const std::int64_t batch = is.dim(0);
+    if (batch < 0 || os.dim(0) != batch ||
+        is.dim(1) != static_cast<std::int64_t>(Net::kInputSize) ||
+        os.dim(1) != static_cast<std::int64_t>(Net::kOutputSize) ||
+        (max_batch_ > 0 && batch > max_batch_)) {
+      return false;
+    }
+    const auto n = static_cast<std::size_t>(batch);
+    constexpr std::size_t kMaxRows = ~std::size_t{0} / (kInBytes > kOutBytes ? kInBytes : kOutBytes);
+    if (n > kMaxRows || in.byte_size() != n * kInBytes ||
+        out.byte_size() != n * kOutBytes ||
+        (n != 0 && (in.raw_data() == nullptr || out.raw_data() == nullptr))) {
+      return false;
+    }
+    if ((!in.name().empty() && !SameName(in.name(), input_name_)) ||
+        (!out.name().empty() && !SameName(out.name(), output_name_))) {
+      return false;
+    }
+    *rows = n;
+    return true;
+  }
+
+  // a == b, inline (names are short; a library memcmp call costs more than
+  // the comparison).
+  static bool SameName(absl::string_view a, const std::string& b) {
+    std::size_t n = a.size();
+    if (n != b.size()) return false;
+    const char* p = a.data();
+    const char* q = b.data();
+    if (p == q) return true;
+    for (; n >= 8; n -= 8, p += 8, q += 8) {
+      std::uint64_t x, y;
+      std::memcpy(&x, p, 8);
+      std::memcpy(&y, q, 8);
+      if (x != y) return false;
+    }
+    // The last n < 8 bytes as two overlapping 4- or 2-byte words.
+    if (n >= 4) {
+      std::uint32_t x0, y0, x1, y1;
+      std::memcpy(&x0, p, 4);
+      std::memcpy(&y0, q, 4);
+      std::memcpy(&x1, p + n - 4, 4);
+      std::memcpy(&y1, q + n - 4, 4);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 2) {
+      std::uint16_t x0, y0, x1, y1;
+      std::memcpy(&x0, p, 2);
+      std::memcpy(&y0, q, 2);
+      std::memcpy(&x1, p + n - 2, 2);
+      std::memcpy(&y1, q + n - 2, 2);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return n == 0 || *p == *q;
+  }
+
+  // The full validation, with its messages.
+  absl::Status ValidatedPredict(absl::Span<const ConstTensorView> inputs,
+                                absl::Span<const TensorView> outputs) const {
     std::array<ConstTensorView, 1> in;
     absl::StatusOr<std::int64_t> batch =
         signature_.ValidateInputs(inputs, absl::MakeSpan(in));
@@ -153,12 +280,10 @@ class LocalModel final : public Predictor {
     return absl::OkStatus();
   }
 
- private:
-  LocalModel(std::unique_ptr<const Net> net, ModelSignature signature)
-      : net_(std::move(net)), signature_(std::move(signature)) {}
-
   std::unique_ptr<const Net> net_;
   ModelSignature signature_;
+  std::string input_name_, output_name_;  // copies: compared on every call
+  std::int64_t max_batch_;
 };
 
 }  // namespace maas
