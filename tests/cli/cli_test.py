@@ -6,6 +6,7 @@ local files. Each group is its own ctest test:
   cli_test.py --exe maas --group offline          usage, data errors, diff
   cli_test.py --exe maas --group kserve --state kserve.state.json
   cli_test.py --exe maas --group pytriton --state pytriton.state.json
+  cli_test.py --exe maas --group mlserver --state mlserver.state.json
 
 Predictions are checked against a NumPy float64 forward pass of the same
 model file (tests/remote/server/maas_mlp.py, what the servers compute),
@@ -238,21 +239,41 @@ class Kserve(unittest.TestCase):
 
 
 class Pytriton(unittest.TestCase):
-    def test_models_index_and_metadata(self):
+    def test_metadata_and_a_restricted_index(self):
         u = url()
-        r = maas("models", u)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stdout, r"mlp16\s+\S+\s+READY")
         r = maas("metadata", u, "mlp16")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"platform\s+\S+")
+        self.assertRegex(r.stdout, r"x\s+input\s+FP32\s+\[-1,16\]")
+        # PyTriton restricts the repository API to a token header: a "no"
+        # from the server, exit 2 with its code.
+        r = maas("models", u)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("maas models: PERMISSION_DENIED", r.stderr)
+        self.assertIn("403", r.stderr)
+        r = maas("models", u, "--header", "triton-access-token: wrong")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        r = maas("models", u, "--header", "no colon")
+        self.assertEqual(r.returncode, 1, r.stderr)
+
+
+class Mlserver(unittest.TestCase):
+    def test_models_index(self):
+        r = maas("models", url())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"sk\s+\S+\s+READY")
+        self.assertRegex(r.stdout, r"sk_spare\s+\S+\s+READY")
+        r = maas("health", url())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"name\s+mlserver")
 
 
 def main():
     global ARGS
     a = argparse.ArgumentParser()
     a.add_argument("--exe", required=True)
-    a.add_argument("--group", required=True, choices=["offline", "kserve", "pytriton"])
+    a.add_argument("--group", required=True,
+                   choices=["offline", "kserve", "pytriton", "mlserver"])
     a.add_argument("--state")
     a.add_argument("--python", default=None, help="Python with matplotlib for --plot")
     ARGS, rest = a.parse_known_args()
@@ -261,7 +282,8 @@ def main():
               "tools/bootstrap.sh --all makes the venvs)")
         return 1
     suite = unittest.TestLoader().loadTestsFromTestCase(
-        {"offline": Offline, "kserve": Kserve, "pytriton": Pytriton}[ARGS.group])
+        {"offline": Offline, "kserve": Kserve, "pytriton": Pytriton,
+         "mlserver": Mlserver}[ARGS.group])
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     return 0 if result.wasSuccessful() else 1
 

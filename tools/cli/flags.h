@@ -36,5 +36,6 @@ ABSL_DECLARE_FLAG(std::string, csv);
 ABSL_DECLARE_FLAG(std::string, plot);
 ABSL_DECLARE_FLAG(std::string, python);
 ABSL_DECLARE_FLAG(std::string, progress);
+ABSL_DECLARE_FLAG(std::vector<std::string>, header);
 
 #endif  // MAAS_TOOLS_CLI_FLAGS_H_

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "cli.h"
 #include "flags.h"
 #include "maas/remote/http_status.h"
@@ -57,6 +60,8 @@ ABSL_FLAG(std::string, csv, "", "perf: write the measurements as CSV to this fil
 ABSL_FLAG(std::string, plot, "", "perf: draw the measurements into this PNG (needs matplotlib)");
 ABSL_FLAG(std::string, python, "", "perf --plot: Python with matplotlib (default: $MAAS_PYTHON, else python3)");
 ABSL_FLAG(std::string, progress, "auto", "perf: bar, lines or auto (a bar on a terminal)");
+ABSL_FLAG(std::vector<std::string>, header, std::vector<std::string>(),
+          "extra HTTP header 'Name: value' for every request (repeatable: comma-separated)");
 
 namespace maas_cli {
 
@@ -103,6 +108,23 @@ absl::StatusOr<std::unique_ptr<maas::RemoteModel>> ConnectRemote(const RemoteOpt
   opts.binary = o.binary;
   opts.timeout = o.timeout;
   maas::HttpTransportOptions http;
+  // Credentials from the environment, never from the command line (which
+  // other users of the machine can see).
+  if (const char* token = std::getenv("MAAS_BEARER_TOKEN"); token != nullptr && *token) {
+    http.bearer_token = token;
+  }
+  if (const char* key = std::getenv("MAAS_API_KEY"); key != nullptr && *key) {
+    http.api_key = key;
+  }
+  for (const std::string& h : absl::GetFlag(FLAGS_header)) {
+    const std::size_t colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--header '", h, "': expected 'Name: value'"));
+    }
+    http.headers.emplace_back(std::string(absl::StripAsciiWhitespace(h.substr(0, colon))),
+                              std::string(absl::StripAsciiWhitespace(h.substr(colon + 1))));
+  }
   http.total_timeout = o.timeout;
   http.read_timeout = o.timeout;
   http.max_idle_connections = o.connections;
@@ -129,12 +151,13 @@ constexpr const char* kUsage =
     "  maas perf --local FILE               sizes and concurrency: JSON vs binary vs local\n"
     "\n"
     "options (dashes or underscores):\n"
-    "  --version V --protocol v2|v1 --binary --timeout S\n"
+    "  --version V --protocol v2|v1 --binary --timeout S --header 'Name: value'\n"
     "  --input F --output F (.csv/.npy/.json, - = stdout) --fp32\n"
     "  --inputs F --samples N --seed N                                   (diff)\n"
     "  --batch-sizes 1,16,256 --concurrency 1,4 --modes json,binary,local\n"
     "  --requests N --seconds S --warmup N --csv F --plot F.png --progress bar|lines  (perf)\n"
     "\n"
+    "credentials: $MAAS_BEARER_TOKEN (Authorization: Bearer) and $MAAS_API_KEY (X-API-Key)\n"
     "exit status: 0 ok, 1 usage, 2 the server or model said no, 3 the data does not fit\n";
 
 }  // namespace
