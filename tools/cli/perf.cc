@@ -408,7 +408,31 @@ int Perf(const std::vector<std::string>& args) {
   std::cout << "maas perf: " << sig->name << " "
             << (args.empty() ? local : absl::StrCat(args[0], " ", args[1])) << "\n"
             << t.ToString();
-  // Side by side: the fastest mode per (batch, clients) by throughput.
+  // Side by side: one row per (batch, clients), the modes as columns.
+  if (run.size() > 1) {
+    std::vector<std::string> header = {"batch", "clients"};
+    for (const Mode& m : run) header.push_back(absl::StrCat(m.name, " rows/s"));
+    for (const Mode& m : run) header.push_back(absl::StrCat(m.name, " p50 ms"));
+    Table side(header);
+    for (int b : *batches) {
+      for (int c : *conc) {
+        std::vector<std::string> rate, p50;
+        for (const Mode& m : run) {
+          for (const Cell& cell : cells) {
+            if (cell.mode == m.name && cell.batch == b && cell.concurrency == c) {
+              rate.push_back(absl::StrFormat("%.0f", cell.rows_per_s()));
+              p50.push_back(absl::StrFormat("%.3f", cell.p50_ms));
+            }
+          }
+        }
+        std::vector<std::string> row = {absl::StrCat(b), absl::StrCat(c)};
+        row.insert(row.end(), rate.begin(), rate.end());
+        row.insert(row.end(), p50.begin(), p50.end());
+        side.Add(std::move(row));
+      }
+    }
+    std::cout << "\nside by side:\n" << side.ToString();
+  }
   std::string csv = absl::GetFlag(FLAGS_csv);
   const std::string plot = absl::GetFlag(FLAGS_plot);
   if (csv.empty() && !plot.empty()) csv = plot + ".csv";
