@@ -18,6 +18,5 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/maasConfigVersion.c
 install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/maasConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/maasConfigVersion.cmake
-  cmake/MaasFindHttplib.cmake
   DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/maas)
 include(MaasPkgConfig)

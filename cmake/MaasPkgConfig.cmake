@@ -15,7 +15,7 @@ set(MAAS_PC_ABSL_REQUIRES
   "absl_status absl_statusor absl_strings absl_str_format absl_span absl_time absl_synchronization")
 # The pkg-config module of the library maas::http links: the one line to
 # change when the transport changes library.
-set(MAAS_PC_HTTP_REQUIRES "cpp-httplib")
+set(MAAS_PC_HTTP_REQUIRES "libcurl")
 
 file(RELATIVE_PATH MAAS_PC_PREFIX_FROM_PCDIR
   "${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DATADIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")

@@ -16,8 +16,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CORE_PKGS=(build-essential cmake pkg-config git ca-certificates
-           nlohmann-json3-dev libabsl-dev doctest-dev libcpp-httplib-dev libssl-dev)
-EXTRA_PKGS=(python3 python3-venv python3-dev libeigen3-dev libbenchmark-dev
+           nlohmann-json3-dev libabsl-dev doctest-dev libcurl4-openssl-dev)
+# libcpp-httplib-dev + libssl-dev: the in-process test servers only.
+EXTRA_PKGS=(libcpp-httplib-dev libssl-dev
+            python3 python3-venv python3-dev libeigen3-dev libbenchmark-dev
             g++-aarch64-linux-gnu qemu-user wrk curl ninja-build
             gfortran libopenmpi-dev openmpi-bin)  # Fortran module, MPI example
 

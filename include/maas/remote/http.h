@@ -7,8 +7,8 @@
 // `maas::HttpTransport` with its single `Send()` call.
 //
 // A remote model builds `HttpRequest`s with a codec (pure, no I/O) and hands
-// them to a transport. The shipped transport is `maas::HttpLibTransport`
-// (remote/httplib_transport.h, target `maas::http`); unit tests use
+// them to a transport. The shipped transport is `maas::HttpClientTransport`
+// (remote/http_client_transport.h, target `maas::http`); unit tests use
 // `maas::testing::FakeTransport` (testing/fake_transport.h). Nothing in this
 // header performs I/O or depends on an HTTP library.
 //
@@ -113,10 +113,11 @@ class HttpHeaders {
 // HttpRequest
 //
 // One request to the transport's server. `path` starts with '/' and holds
-// any query string. `body` is a view: the bytes must outlive `Send()` (the
-// transport never keeps them afterwards), which lets a codec's buffer go out
-// without a copy. `timeout` overrides the transport's total timeout for this
-// call when finite.
+// any query string (visible ASCII only). `body` is a view: the bytes must
+// outlive `Send()` (the transport never keeps them afterwards), which lets a
+// codec's buffer go out without a copy. `timeout` overrides the transport's
+// total timeout for this call when finite; `deadline` (absolute) caps it
+// further, so a caller's per-call deadline bounds every socket wait.
 struct HttpRequest {
   HttpMethod method = HttpMethod::kGet;
   std::string path = "/";
@@ -124,6 +125,7 @@ struct HttpRequest {
   absl::string_view body;
   std::string content_type;
   absl::Duration timeout = absl::InfiniteDuration();
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // HttpResponse
@@ -144,6 +146,20 @@ struct HttpResponse {
   }
 };
 
+// HttpEngine
+//
+// Which HTTP implementation a transport uses (see
+// remote/http_client_transport.h):
+//  * `kAuto`: the built-in HTTP/1.1 engine for http:// URLs whose host is
+//    an IP address or "localhost" when no proxy applies (lowest CPU per
+//    call); libcurl for everything else (https://, proxies, host names, whose
+//    DNS lookup libcurl bounds by the connect timeout);
+//  * `kPlain`: the built-in engine for every http:// URL (host names are
+//    resolved with getaddrinfo, which has no timeout of its own); https://
+//    and proxies still use libcurl;
+//  * `kCurl`: libcurl for everything.
+enum class HttpEngine { kAuto, kPlain, kCurl };
+
 // HttpTransportOptions
 //
 // Settings every `HttpTransport` implementation honours. Defaults are chosen
@@ -163,8 +179,19 @@ struct HttpResponse {
 //    appears in a status message or a log line.
 //  * `headers`: extra header fields sent with every request.
 //  * `max_response_bytes` (256 MiB): a larger reply is abandoned with
-//    `kResourceExhausted`.
+//    `kResourceExhausted`; header blocks are limited to 64 KiB.
 //  * `max_idle_connections` (8): keep-alive connections kept for reuse.
+//  * `engine`: see `HttpEngine`.
+//  * Proxies: `proxy` ("http://proxy:3128", credentials in it are allowed
+//    and never printed) with `no_proxy` (comma-separated hosts/domains);
+//    when `proxy` is empty, the environment's http_proxy / https_proxy /
+//    all_proxy / no_proxy apply as libcurl reads them, unless
+//    `ignore_env_proxy`.
+//  * Client certificates (mutual TLS, e.g. a service mesh in front of
+//    KServe): `client_cert_file` and `client_key_file` (PEM),
+//    `client_key_password` if the key is encrypted.
+//  * `http2` (true): HTTP/2 over TLS when the server offers it (ALPN);
+//    cleartext http:// always uses HTTP/1.1.
 struct HttpTransportOptions {
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration read_timeout = absl::Seconds(30);
@@ -179,6 +206,14 @@ struct HttpTransportOptions {
   std::vector<std::pair<std::string, std::string>> headers;
   std::size_t max_response_bytes = std::size_t{256} << 20;
   std::size_t max_idle_connections = 8;
+  HttpEngine engine = HttpEngine::kAuto;
+  std::string proxy;
+  std::string no_proxy;
+  bool ignore_env_proxy = false;
+  std::string client_cert_file;
+  std::string client_key_file;
+  std::string client_key_password;
+  bool http2 = true;
 };
 
 // HttpTransport

@@ -22,8 +22,11 @@
 //   HTTP 409                                       kAlreadyExists
 //   HTTP 501                                       kUnimplemented
 //   HTTP 500 and other 5xx                         kInternal
-//   TLS certificate not trusted / host mismatch    kFailedPrecondition
+//   TLS certificate not trusted / host mismatch,   kFailedPrecondition
+//     client certificate unusable
 //   https:// without TLS support in the build      kUnimplemented
+//   allocation failure inside the call             kResourceExhausted
+//   unexpected exception inside the transport      kInternal
 //   complete reply that does not parse, or whose   kDataLoss
 //     tensors disagree with the signature
 //
@@ -76,6 +79,8 @@ enum class TransportFailure {
   kTlsUnsupported,      // https:// but the build has no TLS
   kMalformedReply,      // bytes arrived that are not HTTP
   kInvalidUrl,          // the base URL cannot be used
+  kOutOfMemory,         // an allocation failed during the call
+  kInternalError,       // an unexpected exception inside the transport
 };
 
 namespace detail {
@@ -106,11 +111,15 @@ inline constexpr TransportFailureRow kTransportFailureTable[] = {
      absl::StatusCode::kFailedPrecondition,
      "TLS server certificate verification failed"},
     {TransportFailure::kTlsUnsupported, absl::StatusCode::kUnimplemented,
-     "https is not supported by this build (cpp-httplib without OpenSSL)"},
+     "https is not supported by this build (libcurl without TLS)"},
     {TransportFailure::kMalformedReply, absl::StatusCode::kDataLoss,
      "malformed HTTP reply"},
     {TransportFailure::kInvalidUrl, absl::StatusCode::kInvalidArgument,
      "invalid server URL"},
+    {TransportFailure::kOutOfMemory, absl::StatusCode::kResourceExhausted,
+     "out of memory"},
+    {TransportFailure::kInternalError, absl::StatusCode::kInternal,
+     "internal error in the transport"},
 };
 
 }  // namespace detail

@@ -1,7 +1,9 @@
-// Tests for remote/httplib_transport.h against in-process cpp-httplib servers
-// on 127.0.0.1: round trips, headers and credentials, keep-alive reuse,
-// reconnects, timeouts, size limits, concurrency, TLS verification.
-#include "maas/remote/httplib_transport.h"
+// Tests for remote/http_client_transport.h against in-process cpp-httplib
+// servers and raw sockets on 127.0.0.1: round trips, headers and credentials,
+// keep-alive reuse, reconnects, timeouts, size limits, concurrency, TLS
+// verification. Every test that can runs against both engines (the built-in
+// HTTP/1.1 engine and libcurl), so they cannot drift apart.
+#include "maas/remote/http_client_transport.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,13 +30,37 @@
 #include "remote/transport/loopback_server.h"
 #include "testing/status_doctest.h"
 
-using maas::HttpLibTransport;
+using maas::HttpClientTransport;
 using maas::HttpMethod;
 using maas::HttpRequest;
 using maas::HttpTransportOptions;
 using maas_test::LoopbackServer;
 
 namespace {
+
+// Engine tags for TEST_CASE_TEMPLATE.
+struct PlainEngine {
+  static constexpr maas::HttpEngine kEngine = maas::HttpEngine::kPlain;
+};
+struct CurlEngine {
+  static constexpr maas::HttpEngine kEngine = maas::HttpEngine::kCurl;
+};
+
+template <typename E>
+absl::StatusOr<std::unique_ptr<HttpClientTransport>> Create(const std::string& url,
+                                                             HttpTransportOptions opts = {}) {
+  opts.engine = E::kEngine;
+  auto t = HttpClientTransport::Create(url, opts);
+  if (t.ok() && url.rfind("http://", 0) == 0) {
+    CHECK((*t)->uses_curl() == (E::kEngine == maas::HttpEngine::kCurl));
+  }
+  return t;
+}
+
+template <typename E>
+constexpr bool IsPlain() {
+  return E::kEngine == maas::HttpEngine::kPlain;
+}
 
 const std::string kSecret = "s3cr3t-token-value";
 
@@ -166,77 +192,78 @@ class RawServer {
   std::thread thread_;
 };
 
+template <typename E>
 absl::StatusOr<maas::HttpResponse> SendTo(const std::string& url,
                                           HttpTransportOptions opts = {}) {
-  auto t = HttpLibTransport::Create(url, opts);
+  auto t = Create<E>(url, opts);
   REQUIRE(t.ok());
   return (*t)->Send(Get("/x"));
 }
 
 }  // namespace
 
-TEST_SUITE("HttpLibTransport framing") {
-  TEST_CASE("a chunked body with extensions and trailers is reassembled") {
+TEST_SUITE("HttpClientTransport framing") {
+  TEST_CASE_TEMPLATE("a chunked body with extensions and trailers is reassembled", E, PlainEngine, CurlEngine) {
     RawServer s(
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
         "5;ext=1\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nTrailer: t\r\n\r\n");
-    auto r = SendTo(s.url());
+    auto r = SendTo<E>(s.url());
     REQUIRE(r.ok());
     CHECK(r->status == 200);
     CHECK(r->body == "hello 0123456789");
     CHECK(r->Header("x-a") == "1");
   }
 
-  TEST_CASE("a body without length runs until the server closes") {
+  TEST_CASE_TEMPLATE("a body without length runs until the server closes", E, PlainEngine, CurlEngine) {
     RawServer s("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close");
-    auto r = SendTo(s.url());
+    auto r = SendTo<E>(s.url());
     REQUIRE(r.ok());
     CHECK(r->body == "until close");
   }
 
-  TEST_CASE("interim 100 Continue replies are skipped and 204 has no body") {
+  TEST_CASE_TEMPLATE("interim 100 Continue replies are skipped and 204 has no body", E, PlainEngine, CurlEngine) {
     RawServer s("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nX-B: 2\r\n\r\n");
-    auto r = SendTo(s.url());
+    auto r = SendTo<E>(s.url());
     REQUIRE(r.ok());
     CHECK(r->status == 204);
     CHECK(r->body.empty());
     CHECK(r->Header("X-B") == "2");
   }
 
-  TEST_CASE("a reply that is not HTTP is kDataLoss") {
+  TEST_CASE_TEMPLATE("a reply that is not HTTP is kDataLoss", E, PlainEngine, CurlEngine) {
     RawServer s("SSH-2.0-OpenSSH_9.2\r\n\r\n");
-    auto r = SendTo(s.url());
+    auto r = SendTo<E>(s.url());
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == absl::StatusCode::kDataLoss);
-    CHECK(r.status().message().find("bad status line") != absl::string_view::npos);
+    if (IsPlain<E>()) CHECK(r.status().message().find("bad status line") != absl::string_view::npos);
   }
 
-  TEST_CASE("a body cut short of its Content-Length is kUnavailable, never a partial body") {
+  TEST_CASE_TEMPLATE("a body cut short of its Content-Length is kUnavailable, never a partial body", E, PlainEngine, CurlEngine) {
     RawServer s("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this");
-    auto r = SendTo(s.url());
+    auto r = SendTo<E>(s.url());
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == absl::StatusCode::kUnavailable);
-    CHECK(r.status().message().find("9 of 100") != absl::string_view::npos);
+    if (IsPlain<E>()) CHECK(r.status().message().find("9 of 100") != absl::string_view::npos);
   }
 
-  TEST_CASE("a connection closed before any reply byte is kUnavailable") {
+  TEST_CASE_TEMPLATE("a connection closed before any reply byte is kUnavailable", E, PlainEngine, CurlEngine) {
     RawServer s("");
-    auto r = SendTo(s.url());
+    auto r = SendTo<E>(s.url());
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == absl::StatusCode::kUnavailable);
   }
 
-  TEST_CASE("a declared Content-Length above the limit fails before reading the body") {
+  TEST_CASE_TEMPLATE("a declared Content-Length above the limit fails before reading the body", E, PlainEngine, CurlEngine) {
     RawServer s("HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n", 200);
     HttpTransportOptions opts;
     opts.max_response_bytes = 1000;
-    auto r = SendTo(s.url(), opts);
+    auto r = SendTo<E>(s.url(), opts);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == absl::StatusCode::kResourceExhausted);
   }
 
-  TEST_CASE("CR or LF in a header field is rejected before sending") {
-    auto t = HttpLibTransport::Create("http://127.0.0.1:1");
+  TEST_CASE_TEMPLATE("CR or LF in a header field is rejected before sending", E, PlainEngine, CurlEngine) {
+    auto t = Create<E>("http://127.0.0.1:1");
     REQUIRE(t.ok());
     HttpRequest r = Get("/x");
     r.headers.Add("X-Evil", "a\r\nInjected: yes");
@@ -246,7 +273,7 @@ TEST_SUITE("HttpLibTransport framing") {
   }
 }
 
-TEST_SUITE("HttpLibTransport") {
+TEST_SUITE("HttpClientTransport") {
   TEST_CASE("base URLs are parsed and malformed ones rejected with kInvalidArgument") {
     auto ok = maas::detail::ParseBaseUrl("http://127.0.0.1:8080/serving/");
     REQUIRE(ok.ok());
@@ -265,17 +292,17 @@ TEST_SUITE("HttpLibTransport") {
                             "http://h:70000", "http://h:port", "http://u:p@h",
                             "http://h/x?y=1", "http://[::1"}) {
       CAPTURE(bad);
-      auto r = HttpLibTransport::Create(bad);
+      auto r = HttpClientTransport::Create(bad);
       REQUIRE_FALSE(r.ok());
       CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
     }
     HttpTransportOptions opts;
     opts.read_timeout = absl::ZeroDuration();
-    CHECK(HttpLibTransport::Create("http://h:1", opts).status().code() ==
+    CHECK(HttpClientTransport::Create("http://h:1", opts).status().code() ==
           absl::StatusCode::kInvalidArgument);
   }
 
-  TEST_CASE("POST round trip carries body, content type, credentials and custom headers") {
+  TEST_CASE_TEMPLATE("POST round trip carries body, content type, credentials and custom headers", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     REQUIRE(s.Start());
@@ -283,7 +310,7 @@ TEST_SUITE("HttpLibTransport") {
     opts.bearer_token = kSecret;
     opts.api_key = "key-1";
     opts.headers.emplace_back("X-Custom", "c");
-    auto t = HttpLibTransport::Create(s.url(), opts);
+    auto t = Create<E>(s.url(), opts);
     REQUIRE(t.ok());
     std::string body = std::string("{\"a\":1}") + std::string(3, '\0') + "tail";
     HttpRequest r;
@@ -304,24 +331,24 @@ TEST_SUITE("HttpLibTransport") {
     CHECK((*t)->base_url() == s.url());
   }
 
-  TEST_CASE("a path prefix in the base URL is put before every request path") {
+  TEST_CASE_TEMPLATE("a path prefix in the base URL is put before every request path", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     s.server().Get("/serving/v2", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("prefixed", "text/plain");
     });
     REQUIRE(s.Start());
-    auto t = HttpLibTransport::Create(s.url() + "/serving/");
+    auto t = Create<E>(s.url() + "/serving/");
     REQUIRE(t.ok());
     auto resp = (*t)->Send(Get("/v2"));
     REQUIRE(resp.ok());
     CHECK(resp->body == "prefixed");
   }
 
-  TEST_CASE("HTTP error replies are returned as responses, not statuses") {
+  TEST_CASE_TEMPLATE("HTTP error replies are returned as responses, not statuses", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     REQUIRE(s.Start());
-    auto t = HttpLibTransport::Create(s.url());
+    auto t = Create<E>(s.url());
     REQUIRE(t.ok());
     auto resp = (*t)->Send(Get("/missing"));
     REQUIRE(resp.ok());
@@ -329,11 +356,11 @@ TEST_SUITE("HttpLibTransport") {
     CHECK(resp->body == R"({"error":"no such thing"})");
   }
 
-  TEST_CASE("sequential requests reuse one keep-alive connection") {
+  TEST_CASE_TEMPLATE("sequential requests reuse one keep-alive connection", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     REQUIRE(s.Start());
-    auto t = HttpLibTransport::Create(s.url());
+    auto t = Create<E>(s.url());
     REQUIRE(t.ok());
     for (int i = 0; i < 20; ++i) {
       auto resp = (*t)->Send(Get("/hello"));
@@ -343,12 +370,12 @@ TEST_SUITE("HttpLibTransport") {
     CHECK(ts.connections() == 1);
   }
 
-  TEST_CASE("a server that closes connections is reconnected to transparently") {
+  TEST_CASE_TEMPLATE("a server that closes connections is reconnected to transparently", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     s.server().set_keep_alive_max_count(2);
     REQUIRE(s.Start());
-    auto t = HttpLibTransport::Create(s.url());
+    auto t = Create<E>(s.url());
     REQUIRE(t.ok());
     for (int i = 0; i < 10; ++i) {
       auto resp = (*t)->Send(Get(i % 3 == 0 ? "/close" : "/hello"));
@@ -357,15 +384,15 @@ TEST_SUITE("HttpLibTransport") {
     CHECK(ts.connections() > 1);
   }
 
-  TEST_CASE("a restarted server is reached again after its old connection died") {
+  TEST_CASE_TEMPLATE("a restarted server is reached again after its old connection died", E, PlainEngine, CurlEngine) {
     int port = 0;
-    std::unique_ptr<HttpLibTransport> t;
+    std::unique_ptr<HttpClientTransport> t;
     {
       LoopbackServer s;
       TestServer ts(&s);
       REQUIRE(s.Start());
       port = s.port();
-      auto made = HttpLibTransport::Create(s.url());
+      auto made = Create<E>(s.url());
       REQUIRE(made.ok());
       t = *std::move(made);
       REQUIRE(t->Send(Get("/hello")).ok());
@@ -386,11 +413,11 @@ TEST_SUITE("HttpLibTransport") {
     th.join();
   }
 
-  TEST_CASE("nothing listening is kUnavailable, without the token in the message") {
+  TEST_CASE_TEMPLATE("nothing listening is kUnavailable, without the token in the message", E, PlainEngine, CurlEngine) {
     HttpTransportOptions opts;
     opts.bearer_token = kSecret;
     opts.api_key = kSecret;
-    auto t = HttpLibTransport::Create(absl::StrCat("http://127.0.0.1:", ClosedPort()), opts);
+    auto t = Create<E>(absl::StrCat("http://127.0.0.1:", ClosedPort()), opts);
     REQUIRE(t.ok());
     auto resp = (*t)->Send(Get("/v2/health/ready"));
     REQUIRE_FALSE(resp.ok());
@@ -400,14 +427,14 @@ TEST_SUITE("HttpLibTransport") {
     CHECK(resp.status().ToString().find(kSecret) == std::string::npos);
   }
 
-  TEST_CASE("a slow reply past the read timeout is kDeadlineExceeded") {
+  TEST_CASE_TEMPLATE("a slow reply past the read timeout is kDeadlineExceeded", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     REQUIRE(s.Start());
     HttpTransportOptions opts;
     opts.read_timeout = absl::Milliseconds(150);
     opts.bearer_token = kSecret;
-    auto t = HttpLibTransport::Create(s.url(), opts);
+    auto t = Create<E>(s.url(), opts);
     REQUIRE(t.ok());
     auto resp = (*t)->Send(Get("/slow"));
     REQUIRE_FALSE(resp.ok());
@@ -418,21 +445,21 @@ TEST_SUITE("HttpLibTransport") {
     CHECK(again.ok());
   }
 
-  TEST_CASE("the total timeout bounds the call, per transport and per request") {
+  TEST_CASE_TEMPLATE("the total timeout bounds the call, per transport and per request", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     REQUIRE(s.Start());
     SUBCASE("transport option") {
       HttpTransportOptions opts;
       opts.total_timeout = absl::Milliseconds(150);
-      auto t = HttpLibTransport::Create(s.url(), opts);
+      auto t = Create<E>(s.url(), opts);
       REQUIRE(t.ok());
       auto resp = (*t)->Send(Get("/slow"));
       REQUIRE_FALSE(resp.ok());
       CHECK(resp.status().code() == absl::StatusCode::kDeadlineExceeded);
     }
     SUBCASE("per-request override") {
-      auto t = HttpLibTransport::Create(s.url());
+      auto t = Create<E>(s.url());
       REQUIRE(t.ok());
       HttpRequest r = Get("/slow");
       r.timeout = absl::Milliseconds(150);
@@ -444,7 +471,7 @@ TEST_SUITE("HttpLibTransport") {
       HttpTransportOptions opts;
       opts.read_timeout = absl::Seconds(5);
       opts.total_timeout = absl::Milliseconds(300);
-      auto t = HttpLibTransport::Create(s.url(), opts);
+      auto t = Create<E>(s.url(), opts);
       REQUIRE(t.ok());
       auto resp = (*t)->Send(Get("/drip"));
       REQUIRE_FALSE(resp.ok());
@@ -452,31 +479,31 @@ TEST_SUITE("HttpLibTransport") {
     }
   }
 
-  TEST_CASE("a reply above max_response_bytes is kResourceExhausted") {
+  TEST_CASE_TEMPLATE("a reply above max_response_bytes is kResourceExhausted", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     REQUIRE(s.Start());
     HttpTransportOptions opts;
     opts.max_response_bytes = 1024;
-    auto t = HttpLibTransport::Create(s.url(), opts);
+    auto t = Create<E>(s.url(), opts);
     REQUIRE(t.ok());
     auto resp = (*t)->Send(Get("/big"));
     REQUIRE_FALSE(resp.ok());
     CHECK(resp.status().code() == absl::StatusCode::kResourceExhausted);
     CHECK_FALSE(maas::HttpStatusOf(resp.status()).has_value());
     opts.max_response_bytes = 64 * 1024;
-    auto t2 = HttpLibTransport::Create(s.url(), opts);
+    auto t2 = Create<E>(s.url(), opts);
     REQUIRE(t2.ok());
     auto ok = (*t2)->Send(Get("/big"));
     REQUIRE(ok.ok());
     CHECK(ok->body.size() == 64 * 1024);
   }
 
-  TEST_CASE("concurrent callers each get their own reply") {
+  TEST_CASE_TEMPLATE("concurrent callers each get their own reply", E, PlainEngine, CurlEngine) {
     LoopbackServer s;
     TestServer ts(&s);
     REQUIRE(s.Start());
-    auto t = HttpLibTransport::Create(s.url());
+    auto t = Create<E>(s.url());
     REQUIRE(t.ok());
     std::atomic<int> good{0};
     std::vector<std::thread> threads;
@@ -499,7 +526,7 @@ TEST_SUITE("HttpLibTransport") {
   }
 }
 
-TEST_SUITE("HttpLibTransport TLS") {
+TEST_SUITE("HttpClientTransport TLS") {
   // Makes a self-signed certificate for 127.0.0.1 with the openssl tool.
   struct Cert {
     std::string dir, cert, key;
@@ -532,7 +559,7 @@ TEST_SUITE("HttpLibTransport TLS") {
     HttpTransportOptions opts;
     opts.bearer_token = kSecret;
     {
-      auto t = HttpLibTransport::Create(s.url(), opts);
+      auto t = HttpClientTransport::Create(s.url(), opts);
       REQUIRE(t.ok());
       auto resp = (*t)->Send(Get("/hello"));
       REQUIRE_FALSE(resp.ok());
@@ -541,7 +568,7 @@ TEST_SUITE("HttpLibTransport TLS") {
     }
     {
       opts.ca_file = c.cert;
-      auto t = HttpLibTransport::Create(s.url(), opts);
+      auto t = HttpClientTransport::Create(s.url(), opts);
       REQUIRE(t.ok());
       auto resp = (*t)->Send(Get("/hello"));
       REQUIRE(resp.ok());
@@ -550,7 +577,7 @@ TEST_SUITE("HttpLibTransport TLS") {
     {
       HttpTransportOptions insecure;
       insecure.verify_tls = false;
-      auto t = HttpLibTransport::Create(s.url(), insecure);
+      auto t = HttpClientTransport::Create(s.url(), insecure);
       REQUIRE(t.ok());
       auto resp = (*t)->Send(Get("/hello"));
       REQUIRE(resp.ok());
