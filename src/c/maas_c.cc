@@ -29,6 +29,7 @@
 #include "maas/core/predictor.h"
 #include "maas/core/tensor_view.h"
 #include "maas/version.h"
+#include "src/c/maas_c_internal.h"
 #if MAAS_C_HAS_HTTP
 #include "maas/remote/httplib_transport.h"
 #include "maas/remote/remote_model.h"
@@ -46,13 +47,22 @@ struct maas_model {
 namespace maas_c {
 namespace {
 
+// The calling thread's last message. A success only clears the flag: the
+// flag is trivially initialized, so the success path reaches no TLS wrapper
+// and touches no string.
+thread_local bool has_error = false;
 thread_local std::string last_error;
+
+void SetError(absl::string_view message) {
+  has_error = true;
+  last_error.assign(message.data(), message.size());
+}
 
 int Record(const absl::Status& s) {
   if (s.ok()) {
-    last_error.clear();
+    has_error = false;
   } else {
-    last_error = std::string(s.message());
+    SetError(s.message());
   }
   return static_cast<int>(s.code());
 }
@@ -63,17 +73,25 @@ int Guard(Body&& body) noexcept {
   try {
     return Record(body());
   } catch (const std::bad_alloc&) {
-    last_error = "out of memory";
+    try {
+      SetError("out of memory");
+    } catch (...) {
+      has_error = false;
+    }
     return MAAS_RESOURCE_EXHAUSTED;
   } catch (const std::exception& e) {
     try {
-      last_error = absl::StrCat("internal error: ", e.what());
+      SetError(absl::StrCat("internal error: ", e.what()));
     } catch (...) {
-      last_error.clear();
+      has_error = false;
     }
     return MAAS_INTERNAL;
   } catch (...) {
-    last_error = "internal error: unknown exception";
+    try {
+      SetError("internal error: unknown exception");
+    } catch (...) {
+      has_error = false;
+    }
     return MAAS_INTERNAL;
   }
 }
@@ -168,8 +186,10 @@ int Predict(maas_model* m, const A* x, std::int64_t rows, std::int64_t x_cols, A
       return absl::InvalidArgumentError(absl::StrCat(
           "the ", x == nullptr ? "input" : "output", " array is null (rows = ", rows, ")"));
     }
+    // rows * width must fit: checked without a division unless rows is huge.
     const std::int64_t widest = std::max(m->input_size, m->output_size);
-    if (rows > std::numeric_limits<std::int64_t>::max() / widest) {
+    if (rows > (std::int64_t{1} << 31) &&
+        rows > std::numeric_limits<std::int64_t>::max() / widest) {
       return absl::InvalidArgumentError(absl::StrCat("rows = ", rows, " overflows"));
     }
     const bool same = std::is_same_v<A, double> == m->is_double;
@@ -235,6 +255,25 @@ absl::StatusOr<std::unique_ptr<maas::Predictor>> MakeRemote(const void* p) {
 }  // namespace
 }  // namespace maas_c
 
+namespace maas_c {
+
+int WrapPredictor(std::unique_ptr<maas::Predictor> predictor, maas_model** model) {
+  if (predictor == nullptr) {
+    if (model != nullptr) *model = nullptr;
+    return Record(absl::InvalidArgumentError("the predictor is null"));
+  }
+  struct Args {
+    std::unique_ptr<maas::Predictor>* p;
+  } args{&predictor};
+  return Create(
+      [](const void* a) -> absl::StatusOr<std::unique_ptr<maas::Predictor>> {
+        return std::move(*static_cast<const Args*>(a)->p);
+      },
+      &args, model);
+}
+
+}  // namespace maas_c
+
 extern "C" {
 
 const char* maas_version(void) { return maas::kVersionString; }
@@ -250,16 +289,19 @@ const char* maas_status_name(int code) {
   return kNames[code];
 }
 
-const char* maas_last_error(void) { return maas_c::last_error.c_str(); }
+const char* maas_last_error(void) {
+  return maas_c::has_error ? maas_c::last_error.c_str() : "";
+}
 
 size_t maas_last_error_copy(char* buffer, size_t size) {
-  const std::string& e = maas_c::last_error;
+  const char* e = maas_last_error();
+  const std::size_t length = std::strlen(e);
   if (buffer != nullptr && size > 0) {
-    const std::size_t n = std::min(e.size(), size - 1);
-    std::memcpy(buffer, e.data(), n);
+    const std::size_t n = std::min(length, size - 1);
+    std::memcpy(buffer, e, n);
     buffer[n] = '\0';
   }
-  return e.size();
+  return length;
 }
 
 int maas_model_connect_remote(const char* base_url, const char* model_name,
@@ -273,7 +315,10 @@ int maas_model_connect_remote(const char* base_url, const char* model_name,
   (void)model_name;
   (void)protocol;
   (void)timeout_seconds;
-  if (model != nullptr) *model = nullptr;
+  if (model == nullptr) {
+    return maas_c::Record(absl::InvalidArgumentError("the maas_model** argument is null"));
+  }
+  *model = nullptr;
   return maas_c::Record(absl::UnimplementedError(
       "this maas C library was built without the HTTP transport (MAAS_BUILD_HTTP=OFF)"));
 #endif

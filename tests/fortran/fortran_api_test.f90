@@ -28,11 +28,15 @@ program fortran_api_test
   call expect(len(maas_version()) > 0, "version: " // maas_version())
 
   status = model%connect_remote("http://127.0.0.1:1", "drag_cd", timeout_seconds=5d0)
-  call expect(status == MAAS_UNAVAILABLE, "no server: " // maas_status_name(status) // ": " &
-              // maas_last_error())
-  call expect(.not. model%loaded(), "a failed connect leaves the model empty")
-  status = model%connect_remote("http://127.0.0.1:1", "drag_cd", protocol="grpc")
-  call expect(status == MAAS_INVALID_ARGUMENT, "bad protocol: " // maas_last_error())
+  if (status == MAAS_UNIMPLEMENTED) then
+    print '(2a)', "no HTTP transport in this build, remote checks not run: ", maas_last_error()
+  else
+    call expect(status == MAAS_UNAVAILABLE, "no server: " // maas_status_name(status) // ": " &
+                // maas_last_error())
+    call expect(.not. model%loaded(), "a failed connect leaves the model empty")
+    status = model%connect_remote("http://127.0.0.1:1", "drag_cd", protocol="grpc")
+    call expect(status == MAAS_INVALID_ARGUMENT, "bad protocol: " // maas_last_error())
+  end if
   call model%free()
 
   if (failures == 0) then
