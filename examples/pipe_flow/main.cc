@@ -36,7 +36,7 @@
 #include "maas/core/predictor.h"
 #include "maas/local/model_file.h"
 #if MAAS_PIPE_FLOW_REMOTE
-#include "maas/remote/httplib_transport.h"
+#include "maas/remote/http_client_transport.h"
 #include "maas/remote/remote_model.h"
 #endif
 #include "pipe_flow/physics.h"

@@ -34,7 +34,7 @@
 #include "cli.h"
 #include "flags.h"
 #include "maas/remote/http_status.h"
-#include "maas/remote/httplib_transport.h"
+#include "maas/remote/http_client_transport.h"
 
 ABSL_FLAG(std::string, version, "", "model version on the server (default: the server's choice)");
 ABSL_FLAG(std::string, protocol, "v2", "v2 (Open Inference Protocol / KServe V2) or v1 (TF Serving REST)");
