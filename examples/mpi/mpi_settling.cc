@@ -43,7 +43,7 @@
 #include "maas/core/tensor_view.h"
 #include "maas/local/model_file.h"
 #if MAAS_MPI_EXAMPLE_REMOTE
-#include "maas/remote/httplib_transport.h"
+#include "maas/remote/http_client_transport.h"
 #include "maas/remote/remote_model.h"
 #endif
 #include "projectile/drag_cd_model.h"  // generated: kDragCdModelJson

@@ -30,7 +30,7 @@ required_conan_version = ">=2.0"
 
 # The Conan reference of the library behind maas::http (cmake/ decides which
 # library the transport links; keep this line in step with it).
-_HTTP_REQUIREMENT = "cpp-httplib/[>=0.11 <1]"
+_HTTP_REQUIREMENT = "libcurl/[>=7.88 <9]"
 
 
 class MaasConan(ConanFile):
@@ -87,6 +87,7 @@ class MaasConan(ConanFile):
         tc.cache_variables["MAAS_BUILD_EXAMPLES"] = False
         tc.cache_variables["MAAS_BUILD_BENCHMARKS"] = False
         tc.cache_variables["MAAS_BUILD_C_API"] = False
+        tc.cache_variables["MAAS_BUILD_CLI"] = False
         tc.cache_variables["MAAS_BUILD_FORTRAN"] = False
         tc.cache_variables["MAAS_BUILD_HTTP"] = bool(self.options.with_http)
         tc.cache_variables["MAAS_INSTALL"] = True

@@ -31,7 +31,7 @@
 #include "maas/version.h"
 #include "src/c/maas_c_internal.h"
 #if MAAS_C_HAS_HTTP
-#include "maas/remote/httplib_transport.h"
+#include "maas/remote/http_client_transport.h"
 #include "maas/remote/remote_model.h"
 #endif
 

@@ -10,7 +10,7 @@ function(run)
   set(last_out "${out}" PARENT_SCOPE)
 endfunction()
 if(MODE STREQUAL "find_package")
-  run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/maas-build -DMAAS_BUILD_TESTS=OFF -DMAAS_BUILD_C_API=OFF
+  run(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/maas-build -DMAAS_BUILD_TESTS=OFF -DMAAS_BUILD_C_API=OFF -DMAAS_BUILD_CLI=OFF
       -DMAAS_BUILD_EXAMPLES=OFF -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
   run(${CMAKE_COMMAND} --install ${WORK}/maas-build)
   if(NOT EXISTS ${WORK}/prefix/share/cmake/maas/maasConfigVersion.cmake)

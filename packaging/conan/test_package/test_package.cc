@@ -7,7 +7,7 @@
 
 #include <maas/maas.h>
 #if MAAS_TEST_HTTP
-#include <maas/remote/httplib_transport.h>
+#include <maas/remote/http_client_transport.h>
 #endif
 
 int main() {

@@ -26,6 +26,7 @@ vcpkg_cmake_configure(
     -DMAAS_BUILD_EXAMPLES=OFF
     -DMAAS_BUILD_BENCHMARKS=OFF
     -DMAAS_BUILD_C_API=OFF
+    -DMAAS_BUILD_CLI=OFF
     -DMAAS_BUILD_FORTRAN=OFF)
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(PACKAGE_NAME maas CONFIG_PATH share/cmake/maas)
