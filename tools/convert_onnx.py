@@ -143,8 +143,8 @@ def convert(model, name="model", input_name=None, output_name=None, version="",
             region = _elementwise_region(g, current, out.name)
             if region is not None:
                 nodes, result = region
-                name, where = _identify(g, current, nodes)
-                chain.activation(name, where)
+                act, where = _identify(g, current, nodes)
+                chain.activation(act, where)
                 current = result
                 dense_open = False
                 visited += len(nodes)

@@ -263,7 +263,9 @@ class Onnx(unittest.TestCase):
     def test_pytorch_export_decompositions_are_recognised(self):
         # torch.onnx.export writes GELU as Div/Erf/Add/Mul/Mul (erf form) or
         # Pow/Mul/Add/Mul/Tanh/Add/Mul/Mul (tanh form) and SiLU as Sigmoid/Mul.
-        doc = convert_onnx.convert(onnx.load(os.path.join(DATA, "onnx", "torch_activations.onnx")))
+        doc = convert_onnx.convert(onnx.load(os.path.join(DATA, "onnx", "torch_activations.onnx")),
+                                   name="act")
+        self.assertEqual(doc["name"], "act")
         self.assertEqual([(l["activation"], round(l.get("alpha", 0), 6)) for l in doc["layers"]],
                          [("gelu", 0), ("gelu_tanh", 0), ("silu", 0), ("softplus", 0),
                           ("leaky_relu", 0.1), ("elu", 0.5), ("identity", 0)])
