@@ -290,7 +290,7 @@ struct ScalarRunner {
     constexpr maas::Activation act = Net::layer_activation(I);
     const auto& p = net.template params<I>();
     maas::kernels::scalar::Dense<float, in_n, out_n, act>(
-        p.weights.data(), p.bias.data(), in, Net::kMaxWidth, out, Net::kMaxWidth, rows);
+        p.weights.data(), p.bias.data(), in, Net::kMaxWidth, out, Net::kMaxWidth, rows, p.alpha);
   }
   void Run(const float* x, std::size_t rows, float* y, float* a, float* b) const {
     for (std::size_t r = 0; r < rows; ++r)

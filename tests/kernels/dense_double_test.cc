@@ -41,6 +41,31 @@ TEST_SUITE("kernels.double") {
     }
   }
 
+  TEST_CASE("gelu, gelu_tanh, silu, softplus, leaky_relu, elu: output sizes 1 7 17 64 100, inputs 7 100") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckFewGrid<double, Activation::kGelu, 7, 100>(impl);
+      mkt::CheckFewGrid<double, Activation::kGeluTanh, 7, 100>(impl);
+      mkt::CheckFewGrid<double, Activation::kSilu, 7, 100>(impl);
+      mkt::CheckFewGrid<double, Activation::kSoftplus, 7, 100>(impl);
+      mkt::CheckFewGrid<double, Activation::kLeakyRelu, 7, 100>(impl);
+      mkt::CheckFewGrid<double, Activation::kElu, 7, 100>(impl);
+    }
+  }
+
+  TEST_CASE("every element-wise activation from 0 to +-1e4: finite and close to scalar") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckActivationTails<double, Activation::kRelu>(impl);
+      mkt::CheckActivationTails<double, Activation::kSigmoid>(impl);
+      mkt::CheckActivationTails<double, Activation::kTanh>(impl);
+      mkt::CheckActivationTails<double, Activation::kGelu>(impl);
+      mkt::CheckActivationTails<double, Activation::kGeluTanh>(impl);
+      mkt::CheckActivationTails<double, Activation::kSilu>(impl);
+      mkt::CheckActivationTails<double, Activation::kSoftplus>(impl);
+      mkt::CheckActivationTails<double, Activation::kLeakyRelu>(impl);
+      mkt::CheckActivationTails<double, Activation::kElu>(impl);
+    }
+  }
+
   TEST_CASE("softmax padding lanes never enter the sum or the maximum") {
     for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
       mkt::CheckUniformSoftmax<double, 1>(impl);

@@ -41,6 +41,31 @@ TEST_SUITE("kernels.float") {
     }
   }
 
+  TEST_CASE("gelu, gelu_tanh, silu, softplus, leaky_relu, elu: output sizes 1 7 17 64 100, inputs 7 100") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckFewGrid<float, Activation::kGelu, 7, 100>(impl);
+      mkt::CheckFewGrid<float, Activation::kGeluTanh, 7, 100>(impl);
+      mkt::CheckFewGrid<float, Activation::kSilu, 7, 100>(impl);
+      mkt::CheckFewGrid<float, Activation::kSoftplus, 7, 100>(impl);
+      mkt::CheckFewGrid<float, Activation::kLeakyRelu, 7, 100>(impl);
+      mkt::CheckFewGrid<float, Activation::kElu, 7, 100>(impl);
+    }
+  }
+
+  TEST_CASE("every element-wise activation from 0 to +-1e4: finite and close to scalar") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckActivationTails<float, Activation::kRelu>(impl);
+      mkt::CheckActivationTails<float, Activation::kSigmoid>(impl);
+      mkt::CheckActivationTails<float, Activation::kTanh>(impl);
+      mkt::CheckActivationTails<float, Activation::kGelu>(impl);
+      mkt::CheckActivationTails<float, Activation::kGeluTanh>(impl);
+      mkt::CheckActivationTails<float, Activation::kSilu>(impl);
+      mkt::CheckActivationTails<float, Activation::kSoftplus>(impl);
+      mkt::CheckActivationTails<float, Activation::kLeakyRelu>(impl);
+      mkt::CheckActivationTails<float, Activation::kElu>(impl);
+    }
+  }
+
   TEST_CASE("softmax padding lanes never enter the sum or the maximum") {
     for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
       mkt::CheckUniformSoftmax<float, 1>(impl);

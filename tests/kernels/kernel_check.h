@@ -1,11 +1,13 @@
 // Shared checks for the dense kernels: every SIMD implementation against the
-// scalar oracle (maas::kernels::scalar), for a grid of layer sizes, batch
+// scalar oracle (maas::kernels::scalar; run in double for float layers), for
+// a grid of layer sizes, batch
 // sizes and activations. Free of Abseil: also built by the bare aarch64 cross
 // compiler for the NEON test (tests/kernels/neon/).
 //
 // Tolerances (stated once, used everywhere):
-//   float : |got - want| <= 1e-5  * max(|want|, 0.1)
-//   double: |got - want| <= 1e-12 * max(|want|, 0.1)
+//   float : |got - want| <= 1e-5  * max(|want|, 0.1) * s
+//   double: |got - want| <= 1e-12 * max(|want|, 0.1) * s
+// where s is the activation's largest slope (MaxSlope, >= 1).
 // The absolute floor 0.1 is for outputs near zero: a SIMD kernel sums the up
 // to 100 products in a different order than scalar, and the rounding of a sum
 // of O(1) terms is relative to the terms, not to a small result. Outputs are
@@ -57,8 +59,33 @@ inline const char* ActName(Activation a) {
     case Activation::kSigmoid: return "sigmoid";
     case Activation::kTanh: return "tanh";
     case Activation::kSoftmax: return "softmax";
+    case Activation::kGelu: return "gelu";
+    case Activation::kGeluTanh: return "gelu_tanh";
+    case Activation::kSilu: return "silu";
+    case Activation::kSoftplus: return "softplus";
+    case Activation::kLeakyRelu: return "leaky_relu";
+    case Activation::kElu: return "elu";
   }
   return "?";
+}
+
+// The activation parameter the tests use: not the defaults, so that a kernel
+// ignoring alpha fails.
+constexpr double TestAlpha(Activation a) {
+  return a == Activation::kLeakyRelu ? 0.2 : a == Activation::kElu ? 1.5 : 0.0;
+}
+
+// The largest slope of an activation (with TestAlpha): the rounding of the
+// sum before it is magnified by up to this factor, so the tolerance is too.
+// GELU's slope peaks at 1.13 (both forms), SiLU's at 1.1, ELU's is alpha.
+constexpr double MaxSlope(Activation a) {
+  switch (a) {
+    case Activation::kGelu:
+    case Activation::kGeluTanh: return 1.13;
+    case Activation::kSilu: return 1.1;
+    case Activation::kElu: return TestAlpha(a) > 1 ? TestAlpha(a) : 1.0;
+    default: return 1.0;
+  }
 }
 
 // One implementation under test: a name and the kernel for a given shape.
@@ -104,10 +131,36 @@ struct RandomLayer {
   }
 };
 
+// The oracle: maas::kernels::scalar::Dense, in double for a float layer
+// (the float weights, inputs and alpha promoted exactly), so that the
+// tolerance measures the kernel's rounding, not the oracle's.
+template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
+void Oracle(const RandomLayer<T, kIn, kOut>& layer, const T* x, std::size_t x_stride,
+            T* y, std::size_t y_stride, std::size_t rows, T alpha) {
+  if constexpr (std::is_same_v<T, double>) {
+    maas::kernels::scalar::Dense<T, kIn, kOut, kAct>(layer.w.data(), layer.b.data(), x,
+                                                     x_stride, y, y_stride, rows, alpha);
+  } else {
+    constexpr std::size_t kFrom = RandomLayer<T, kIn, kOut>::kStride;
+    constexpr std::size_t kTo = maas::kernels::PaddedSize<double>(kOut);
+    std::vector<double> w(kIn * kTo, 0.0), b(kTo, 0.0), xd(rows * x_stride), yd(rows * y_stride);
+    for (std::size_t i = 0; i < kIn; ++i) {
+      for (std::size_t j = 0; j < kOut; ++j) w[i * kTo + j] = layer.w[i * kFrom + j];
+    }
+    for (std::size_t j = 0; j < kOut; ++j) b[j] = layer.b[j];
+    for (std::size_t k = 0; k < rows * x_stride; ++k) xd[k] = x[k];
+    maas::kernels::scalar::Dense<double, kIn, kOut, kAct>(w.data(), b.data(), xd.data(),
+                                                          x_stride, yd.data(), y_stride,
+                                                          rows, alpha);
+    for (std::size_t k = 0; k < rows * y_stride; ++k) y[k] = static_cast<T>(yd[k]);
+  }
+}
+
 // Checks one implementation on one layer shape for every batch size.
 template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
 void CheckShape(const Impl& impl) {
   const DenseFn<T> fn = KernelOf<T, kIn, kOut, kAct>(impl);
+  const T alpha = static_cast<T>(TestAlpha(kAct));
   const bool compiled = fn != nullptr;
   REQUIRE(compiled);
   std::mt19937 rng(static_cast<unsigned>(kIn * 1000 + kOut * 10 +
@@ -126,11 +179,10 @@ void CheckShape(const Impl& impl) {
     for (T& v : x) v = static_cast<T>(u(rng));
     std::vector<T> want(rows * y_stride, std::numeric_limits<T>::quiet_NaN());
     std::vector<T> got(rows * y_stride, std::numeric_limits<T>::quiet_NaN());
-    maas::kernels::scalar::Dense<T, kIn, kOut, kAct>(
-        layer.w.data(), layer.b.data(), x.data(), x_stride, want.data(),
-        y_stride, rows);
+    Oracle<T, kIn, kOut, kAct>(layer, x.data(), x_stride, want.data(), y_stride, rows,
+                               alpha);
     fn(layer.w.data(), layer.b.data(), x.data(), x_stride, got.data(),
-       y_stride, rows);
+       y_stride, rows, alpha);
     double worst = 0;
     double worst_sum = 0;
     std::size_t nonzero_padding = 0;
@@ -153,7 +205,7 @@ void CheckShape(const Impl& impl) {
         if (!std::isnan(got[r * y_stride + j])) ++touched_beyond;
       }
     }
-    CHECK(worst <= RelTol<T>());
+    CHECK(worst <= RelTol<T>() * MaxSlope(kAct));
     CHECK(nonzero_padding == 0);
     CHECK(touched_beyond == 0);
     if constexpr (kAct == Activation::kSoftmax) CHECK(worst_sum <= SumTol<T>());
@@ -163,7 +215,7 @@ void CheckShape(const Impl& impl) {
       std::vector<T> one(y_stride);
       for (std::size_t r = 0; r < rows; ++r) {
         fn(layer.w.data(), layer.b.data(), x.data() + r * x_stride, x_stride,
-           one.data(), y_stride, 1);
+           one.data(), y_stride, 1, alpha);
         if (std::memcmp(one.data(), got.data() + r * y_stride,
                         kOut * sizeof(T)) != 0) {
           ++differ;
@@ -177,6 +229,18 @@ void CheckShape(const Impl& impl) {
 template <typename T, Activation kAct, std::size_t kIn, std::size_t... J>
 void CheckOuts(const Impl& impl, std::index_sequence<J...>) {
   (CheckShape<T, kIn, kSizes[J], kAct>(impl), ...);
+}
+
+// Fewer output sizes (1, 7, 17, 64, 100: inside one vector, across a
+// partial vector, several vectors) for the given input sizes.
+inline constexpr std::size_t kFewSizes[] = {1, 7, 17, 64, 100};
+template <typename T, Activation kAct, std::size_t kIn, std::size_t... J>
+void CheckFewOuts(const Impl& impl, std::index_sequence<J...>) {
+  (CheckShape<T, kIn, kFewSizes[J], kAct>(impl), ...);
+}
+template <typename T, Activation kAct, std::size_t... kIns>
+void CheckFewGrid(const Impl& impl) {
+  (CheckFewOuts<T, kAct, kIns>(impl, std::make_index_sequence<5>()), ...);
 }
 
 // Every output size in kSizes for the given input sizes.
@@ -201,13 +265,49 @@ void CheckUniformSoftmax(const Impl& impl) {
   for (std::size_t j = 0; j < kN; ++j) b[j] = T(-3);  // equal logits, not 0
   std::vector<T> y(kStride, T(7));
   KernelOf<T, 1, kN, Activation::kSoftmax>(impl)(w.data(), b.data(), x.data(), 1,
-                                                 y.data(), kStride, 1);
+                                                 y.data(), kStride, 1, T(0));
   INFO(impl.name, " softmax of ", kN, " equal logits");
   for (std::size_t j = 0; j < kN; ++j) {
     CHECK(static_cast<double>(y[j]) ==
           doctest::Approx(1.0 / static_cast<double>(kN)).epsilon(RelTol<T>()));
   }
   for (std::size_t j = kN; j < kStride; ++j) CHECK(y[j] == T(0));
+}
+
+// Element-wise activations far from the weights' usual range: act(x) for
+// x from 0 and +-1e-30 to +-1e4 (exp's clamps, the switches between series
+// and direct formulas, erfc's two regions), through a 1 -> 1 layer with
+// weight 1 and bias 0, one row per value. Finite everywhere, and within the
+// kernel tolerance of the scalar oracle.
+template <typename T, Activation kAct>
+void CheckActivationTails(const Impl& impl) {
+  const std::vector<double> magnitudes = {
+      0, 1e-30, 1e-8, 1e-3, 0.25, 0.3, 0.49, 0.5, 0.51, 0.7, 1, 1.9, 2, 2.1, 2.9,
+      3, 5, 8.5, 9, 10, 13.3, 20, 37.5, 50, 87, 89, 100, 700, 750, 1e4};
+  std::vector<T> x;
+  for (double m : magnitudes) {
+    x.push_back(static_cast<T>(m));
+    x.push_back(static_cast<T>(-m));
+  }
+  const std::size_t rows = x.size();
+  constexpr std::size_t kStride = maas::kernels::PaddedSize<T>(1);
+  std::vector<T> w(kStride, T(0)), b(kStride, T(0));
+  w[0] = T(1);
+  const T alpha = static_cast<T>(TestAlpha(kAct));
+  std::vector<T> want(rows * kStride), got(rows * kStride);
+  maas::kernels::scalar::Dense<T, 1, 1, kAct>(w.data(), b.data(), x.data(), 1,
+                                              want.data(), kStride, rows, alpha);
+  KernelOf<T, 1, 1, kAct>(impl)(w.data(), b.data(), x.data(), 1, got.data(),
+                                kStride, rows, alpha);
+  for (std::size_t r = 0; r < rows; ++r) {
+    INFO(impl.name, ": ", sizeof(T) == 4 ? "float " : "double ", ActName(kAct), "(",
+         static_cast<double>(x[r]), ") = ", static_cast<double>(got[r * kStride]),
+         ", scalar ", static_cast<double>(want[r * kStride]));
+    const double g = got[r * kStride];
+    const double e = want[r * kStride];
+    CHECK(std::isfinite(g));
+    CHECK(std::abs(g - e) <= RelTol<T>() * std::max(std::abs(e), kAbsFloor));
+  }
 }
 
 }  // namespace maas_kernel_test

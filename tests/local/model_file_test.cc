@@ -168,12 +168,78 @@ TEST_SUITE("model file") {
     j["layers"][0]["type"] = "conv1d";
     ExpectError(j, "model file 'm.json': layer 0: type \"conv1d\" is not supported (only \"dense\")");
     j = GoodModel();
-    j["layers"][0]["activation"] = "gelu";
-    ExpectError(j, "model file 'm.json': layer 0: unknown activation 'gelu' (expected identity, "
-                   "relu, sigmoid, tanh or softmax)");
+    j["layers"][0]["activation"] = "mish";
+    ExpectError(j, "model file 'm.json': layer 0: unknown activation 'mish' (expected identity, "
+                   "relu, sigmoid, tanh, softmax, gelu, gelu_tanh, silu, softplus, leaky_relu "
+                   "or elu)");
     j = GoodModel();
     j["layers"][0]["activation"] = "softmax";
     ExpectError(j, "model file 'm.json': layer 0: softmax is only allowed on the last layer");
+  }
+
+  TEST_CASE("every activation spelling loads into its tag; alpha for leaky_relu and elu") {
+    using Net6 = maas::Network<double, maas::Dense<2, 3, maas::Gelu>,
+                               maas::Dense<3, 3, maas::GeluTanh>, maas::Dense<3, 3, maas::Silu>,
+                               maas::Dense<3, 3, maas::Softplus>,
+                               maas::Dense<3, 3, maas::LeakyRelu>, maas::Dense<3, 1, maas::Elu>>;
+    auto j = GoodModel();
+    const nlohmann::json hidden = j["layers"][0];
+    const nlohmann::json square = nlohmann::json::parse(
+        R"({"type": "dense", "units": 3, "weights": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+            "bias": [0, 0, 0]})");
+    j["layers"] = nlohmann::json::array();
+    for (const char* act : {"gelu", "gelu_tanh", "swish", "softplus", "leaky_relu"}) {
+      nlohmann::json l = j["layers"].empty() ? hidden : square;
+      l["activation"] = act;
+      j["layers"].push_back(l);
+    }
+    j["layers"][4]["alpha"] = 0.25;
+    nlohmann::json last = GoodModel()["layers"][1];
+    last["activation"] = "elu";
+    j["layers"].push_back(last);
+    auto file = maas::ParseModelFile(j.dump(), "m.json");
+    REQUIRE(file.ok());
+    CHECK(file->layers[2].activation == maas::Activation::kSilu);
+    CHECK(file->layers[4].alpha == 0.25);
+    CHECK(file->layers[5].alpha == 1.0);  // ELU's default
+    CHECK(file->layers[0].alpha == 0.0);
+    auto net = maas::BuildNetwork<Net6>(*file, "m.json");
+    REQUIRE(net.ok());
+    CHECK((*net)->layer_alpha(4) == 0.25);
+    CHECK((*net)->layer_alpha(5) == 1.0);
+    j["layers"][4].erase("alpha");
+    file = maas::ParseModelFile(j.dump(), "m.json");
+    REQUIRE(file.ok());
+    CHECK(file->layers[4].alpha == 0.01);  // leaky ReLU's default
+  }
+
+  TEST_CASE("alpha: only on leaky_relu and elu, a finite number, within float's range") {
+    auto j = GoodModel();
+    j["layers"][0]["alpha"] = 0.1;
+    ExpectError(j, "model file 'm.json': layer 0: \"alpha\" applies only to leaky_relu and "
+                   "elu, not to relu");
+    j["layers"][0]["activation"] = "leaky_relu";
+    j["layers"][0]["alpha"] = "0.1";
+    using Leaky = maas::Network<float, maas::Dense<2, 3, maas::LeakyRelu>, maas::Dense<3, 1>>;
+    CHECK(maas::LoadLocalModelFromText<Leaky>(j.dump(), "m.json").status().message() ==
+          "model file 'm.json': layer 0: \"alpha\" must be a finite number");
+    j["layers"][0]["alpha"] = 1e300;
+    CHECK(maas::LoadLocalModelFromText<Leaky>(j.dump(), "m.json").status().message() ==
+          "model file 'm.json': layer 0: alpha 1e+300 is not a finite float");
+    j["layers"][0]["alpha"] = -0.5;
+    auto model = maas::LoadLocalModelFromText<Leaky>(j.dump(), "m.json");
+    REQUIRE(model.ok());
+    // x = (3, -0.5): scaled (1, 1); hidden leaky(1.5, 1, 1) = (1.5, 1, 1) -> 60.25 as relu.
+    const float x[] = {3.0f, -0.5f};
+    float y = 0;
+    REQUIRE((*model)->PredictRows(x, absl::MakeSpan(&y, 1)).ok());
+    CHECK(y == doctest::Approx(60.25).epsilon(1e-6));
+    // x = (1, -1): scaled (0, 0); hidden leaky(0.5, 0, 0); out 0.5 - 0.5 = 0 -> 0.25.
+    // x = (-3, -1): scaled (-2, 0); hidden leaky(-1.5, 0, 2) = (0.75, 0, 2); out
+    // 0.75 + 6 - 0.5 = 6.25 -> 62.75.
+    const float x2[] = {-3.0f, -1.0f};
+    REQUIRE((*model)->PredictRows(x2, absl::MakeSpan(&y, 1)).ok());
+    CHECK(y == doctest::Approx(62.75).epsilon(1e-6));
   }
 
   TEST_CASE("an unreadable path is kNotFound naming the path") {

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "doctest/doctest.h"
 #include "local/reference_mlp.h"
 #include "maas/local/kernels/scalar.h"
@@ -109,11 +110,59 @@ TEST_SUITE("activations") {
     CHECK(y[2] == 0.0f);
   }
 
-  TEST_CASE("parsing activation names, including scikit-learn's") {
+  TEST_CASE("parsing activation names, including scikit-learn's and the swish alias") {
     CHECK(*maas::ParseActivation("logistic") == Activation::kSigmoid);
     CHECK(*maas::ParseActivation("relu") == Activation::kRelu);
-    CHECK(maas::ParseActivation("gelu").status().code() ==
-          absl::StatusCode::kInvalidArgument);
+    CHECK(*maas::ParseActivation("linear") == Activation::kIdentity);
+    CHECK(*maas::ParseActivation("swish") == Activation::kSilu);
+    for (int i = 0; i < maas::kNumActivations; ++i) {
+      const auto a = static_cast<Activation>(i);
+      CHECK(*maas::ParseActivation(maas::ActivationName(a)) == a);
+    }
+    CHECK(maas::ActivationName(Activation::kGelu) == "gelu");
+    CHECK(maas::ActivationName(Activation::kGeluTanh) == "gelu_tanh");
+    CHECK(maas::ActivationName(Activation::kSilu) == "silu");
+    CHECK(maas::ActivationName(Activation::kSoftplus) == "softplus");
+    CHECK(maas::ActivationName(Activation::kLeakyRelu) == "leaky_relu");
+    CHECK(maas::ActivationName(Activation::kElu) == "elu");
+    const absl::Status s = maas::ParseActivation("mish").status();
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(s.message() ==
+          "unknown activation 'mish' (expected identity, relu, sigmoid, tanh, softmax, "
+          "gelu, gelu_tanh, silu, softplus, leaky_relu or elu)");
+    CHECK(maas::ParseActivation("GELU").status().code() == absl::StatusCode::kInvalidArgument);
+  }
+
+  TEST_CASE("gelu, gelu_tanh, silu, softplus, leaky_relu and elu against known values") {
+    // Phi(1) = 0.8413447460685429; erfc(3 / sqrt 2) = 2 * 0.0013498980316301;
+    // tanh form at 1: 0.5 (1 + tanh(sqrt(2/pi) 1.044715)); log(1 + e^2);
+    // 1 / (1 + e^-1); e^-1 - 1.
+    namespace s = maas::kernels::scalar;
+    CHECK(s::Activate<double, Activation::kGelu>(1.0, 0) ==
+          doctest::Approx(0.8413447460685429).epsilon(1e-14));
+    CHECK(s::Activate<double, Activation::kGelu>(-1.0, 0) ==
+          doctest::Approx(-0.15865525393145707).epsilon(1e-14));
+    CHECK(s::Activate<double, Activation::kGelu>(-3.0, 0) ==
+          doctest::Approx(-0.004049694094890287).epsilon(1e-13));
+    CHECK(s::Activate<double, Activation::kGeluTanh>(1.0, 0) ==
+          doctest::Approx(0.8411919906082768).epsilon(1e-14));
+    CHECK(s::Activate<double, Activation::kGeluTanh>(-1.0, 0) ==
+          doctest::Approx(-0.15880800939172324).epsilon(1e-14));
+    CHECK(s::Activate<double, Activation::kSilu>(1.0, 0) ==
+          doctest::Approx(0.7310585786300049).epsilon(1e-15));
+    CHECK(s::Activate<double, Activation::kSoftplus>(0.0, 0) ==
+          doctest::Approx(0.6931471805599453).epsilon(1e-15));
+    CHECK(s::Activate<double, Activation::kSoftplus>(2.0, 0) ==
+          doctest::Approx(2.1269280110429727).epsilon(1e-15));
+    CHECK(s::Activate<double, Activation::kSoftplus>(-800.0, 0) == 0.0);
+    CHECK(s::Activate<double, Activation::kSoftplus>(800.0, 0) == 800.0);
+    CHECK(s::Activate<double, Activation::kLeakyRelu>(-2.0, 0.01) == -0.02);
+    CHECK(s::Activate<double, Activation::kLeakyRelu>(3.0, 0.01) == 3.0);
+    CHECK(s::Activate<double, Activation::kElu>(-1.0, 1.0) ==
+          doctest::Approx(-0.6321205588285577).epsilon(1e-15));
+    CHECK(s::Activate<double, Activation::kElu>(-1.0, 2.0) ==
+          doctest::Approx(-1.2642411176571154).epsilon(1e-15));
+    CHECK(s::Activate<double, Activation::kElu>(0.5, 2.0) == 0.5);
   }
 }
 
@@ -141,6 +190,42 @@ TEST_SUITE("Network") {
       CAPTURE(rows);
       CHECK(MaxRelErr(*FromRef<Net>(ref), ref, rows, rng) < tol);
       CHECK(MaxRelErr(*FromRef<Net2>(ref2), ref2, rows, rng) < tol);
+    }
+  }
+
+  TEST_CASE_TEMPLATE("every activation in one network, alpha set per layer, matches the reference",
+                     T, float, double) {
+    using Net = maas::Network<T, maas::Dense<5, 17, maas::Gelu>,
+                              maas::Dense<17, 9, maas::LeakyRelu>,
+                              maas::Dense<9, 33, maas::Elu>, maas::Dense<33, 3, maas::Silu>,
+                              maas::Dense<3, 7, maas::GeluTanh>,
+                              maas::Dense<7, 2, maas::Softplus>>;
+    std::mt19937 rng(11);
+    std::vector<maas_test::RefLayer> ref = {
+        maas_test::RandomLayer(5, 17, Activation::kGelu, rng),
+        maas_test::RandomLayer(17, 9, Activation::kLeakyRelu, rng),
+        maas_test::RandomLayer(9, 33, Activation::kElu, rng),
+        maas_test::RandomLayer(33, 3, Activation::kSilu, rng),
+        maas_test::RandomLayer(3, 7, Activation::kGeluTanh, rng),
+        maas_test::RandomLayer(7, 2, Activation::kSoftplus, rng)};
+    ref[1].alpha = 0.3;
+    ref[2].alpha = 0.7;
+    auto net = FromRef<Net>(ref);
+    CHECK(net->layer_alpha(1) == T(0.01));  // defaults before they are set
+    CHECK(net->layer_alpha(2) == T(1));
+    CHECK(net->layer_alpha(0) == T(0));
+    REQUIRE(net->SetLayerAlpha(1, 0.3).ok());
+    REQUIRE(net->SetLayerAlpha(2, 0.7).ok());
+    CHECK(net->SetLayerAlpha(0, 0.5).message() == "layer 0: activation gelu takes no alpha");
+    CHECK(net->SetLayerAlpha(1, std::nan("")).message() ==
+          absl::StrCat("layer 1: alpha nan is not a finite ",
+                       std::is_same_v<T, float> ? "float" : "double"));
+    CHECK(net->SetLayerAlpha(9, 0.5).message() == "layer 9: the network has only 6 layers");
+    CHECK(net->layer_alpha(1) == T(0.3));
+    const double tol = std::is_same_v<T, float> ? 2e-5 : 1e-12;
+    for (std::size_t rows : {1u, 3u, 64u}) {
+      CAPTURE(rows);
+      CHECK(MaxRelErr(*net, ref, rows, rng) < tol);
     }
   }
 

@@ -18,6 +18,7 @@ struct RefLayer {
   maas::Activation act;
   std::vector<double> w;  // in x out, row-major
   std::vector<double> b;
+  double alpha = 0;  // leaky ReLU's / ELU's parameter
 };
 
 inline std::vector<double> RefForward(const std::vector<RefLayer>& layers,
@@ -36,6 +37,26 @@ inline std::vector<double> RefForward(const std::vector<RefLayer>& layers,
         break;
       case maas::Activation::kTanh:
         for (double& v : y) v = std::tanh(v);
+        break;
+      case maas::Activation::kGelu:
+        for (double& v : y) v = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+        break;
+      case maas::Activation::kGeluTanh:
+        for (double& v : y) {
+          v = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+        }
+        break;
+      case maas::Activation::kSilu:
+        for (double& v : y) v = v / (1.0 + std::exp(-v));
+        break;
+      case maas::Activation::kSoftplus:
+        for (double& v : y) v = std::log(1.0 + std::exp(v));
+        break;
+      case maas::Activation::kLeakyRelu:
+        for (double& v : y) v = v > 0 ? v : l.alpha * v;
+        break;
+      case maas::Activation::kElu:
+        for (double& v : y) v = v > 0 ? v : l.alpha * (std::exp(v) - 1.0);
         break;
       case maas::Activation::kSoftmax: {
         const double m = *std::max_element(y.begin(), y.end());

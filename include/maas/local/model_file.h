@@ -67,11 +67,14 @@ inline constexpr int kModelFileFormatVersion = 1;
 // ModelFileLayer
 //
 // One dense layer as read from a file: `weights` is inputs x units,
-// row-major (`weights[i * units + j]` connects input i to unit j).
+// row-major (`weights[i * units + j]` connects input i to unit j). `alpha`
+// is the activation's parameter: the file's "alpha" for leaky_relu and elu,
+// else their default (0.01, 1); 0 for activations without one.
 struct ModelFileLayer {
   std::size_t inputs = 0;
   std::size_t units = 0;
   Activation activation = Activation::kIdentity;
+  double alpha = 0.0;
   std::vector<double> weights;
   std::vector<double> bias;
 };
@@ -267,6 +270,17 @@ class ModelFileReader {
     auto parsed = ParseActivation(*act);
     if (!parsed.ok()) return Error(absl::StrCat(where, parsed.status().message()));
     layer.activation = *parsed;
+    layer.alpha = DefaultActivationAlpha(layer.activation);
+    if (auto alpha = j.find("alpha"); alpha != j.end()) {
+      if (!ActivationHasAlpha(layer.activation)) {
+        return Error(absl::StrCat(where, "\"alpha\" applies only to leaky_relu and "
+                                         "elu, not to ", *act));
+      }
+      if (!alpha->is_number() || !std::isfinite(alpha->get<double>())) {
+        return Error(absl::StrCat(where, "\"alpha\" must be a finite number"));
+      }
+      layer.alpha = alpha->get<double>();
+    }
 
     auto w = j.find("weights");
     if (w == j.end() || !w->is_array() || w->empty()) {
@@ -480,6 +494,11 @@ absl::StatusOr<std::unique_ptr<Net>> BuildNetwork(const ModelFile& file,
                                        absl::MakeConstSpan(layer.bias));
         !s.ok()) {
       return error(std::string(s.message()));
+    }
+    if (ActivationHasAlpha(layer.activation)) {
+      if (absl::Status s = net->SetLayerAlpha(l, layer.alpha); !s.ok()) {
+        return error(std::string(s.message()));
+      }
     }
   }
   if (!file.input_mean.empty()) {

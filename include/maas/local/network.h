@@ -33,6 +33,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -49,8 +50,9 @@ namespace maas {
 // Dense<kIn, kOut, Act>
 //
 // A fully connected layer descriptor: `kIn` inputs, `kOut` units, activation
-// tag `Act` (Identity, Relu, Sigmoid, Tanh or Softmax). It holds no data; the
-// network stores the weights.
+// tag `Act` (Identity, Relu, Sigmoid, Tanh, Softmax, Gelu, GeluTanh, Silu,
+// Softplus, LeakyRelu or Elu; activation.h). It holds no data; the network
+// stores the weights.
 template <std::size_t kIn, std::size_t kOut, typename Act = Identity>
 struct Dense {
   static_assert(kIn > 0 && kOut > 0,
@@ -64,12 +66,14 @@ struct Dense {
 //
 // The weights and bias of one dense layer in the kernel layout
 // (`kernels/layout.h`): `weights[i * kStride + j]` connects input `i` to unit
-// `j`; padding lanes are zero.
+// `j`; padding lanes are zero. `alpha` is the activation's parameter (leaky
+// ReLU, ELU; 0 for the others).
 template <typename T, std::size_t kIn, std::size_t kOut>
 struct DenseParams {
   static constexpr std::size_t kStride = kernels::PaddedSize<T>(kOut);
   alignas(kernels::kAlignment) std::array<T, kIn * kStride> weights{};
   alignas(kernels::kAlignment) std::array<T, kStride> bias{};
+  T alpha = T(0);
 };
 
 namespace detail {
@@ -157,10 +161,14 @@ class Network {
 
   // Network()
   //
-  // All weights and biases zero, identity input and output scaling.
+  // All weights and biases zero, identity input and output scaling, every
+  // activation parameter at its default (activation_kind.h).
   Network() {
     in_scale_.fill(T(1));
     out_scale_.fill(T(1));
+    ForEachLayer([](auto i, auto& p) {
+      p.alpha = static_cast<T>(DefaultActivationAlpha(layer_activation(i)));
+    });
   }
 
   // SetLayer()
@@ -185,6 +193,46 @@ class Network {
       status = CopyLayer<in, out>(index, weights, bias, p);
     });
     return status;
+  }
+
+  // SetLayerAlpha()
+  //
+  // Sets the parameter alpha of layer `index`'s activation (leaky ReLU: the
+  // slope below 0; ELU: the scale of e^z - 1). Fails with `kInvalidArgument`
+  // when the layer's activation takes no parameter or `alpha` is not finite
+  // (or, for a float network, beyond float's range); on failure the network
+  // is unchanged.
+  absl::Status SetLayerAlpha(std::size_t index, double alpha) {
+    if (index >= kNumLayers) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", index, ": the network has only ", kNumLayers, " layers"));
+    }
+    if (!ActivationHasAlpha(layer_activation(index))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", index, ": activation ", ActivationName(layer_activation(index)),
+          " takes no alpha"));
+    }
+    if (!std::isfinite(alpha) ||
+        std::abs(alpha) > static_cast<double>(std::numeric_limits<T>::max())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("layer ", index, ": alpha ", alpha, " is not a finite ",
+                       std::is_same_v<T, float> ? "float" : "double"));
+    }
+    ForEachLayer([&](auto i, auto& p) {
+      if (i == index) p.alpha = static_cast<T>(alpha);
+    });
+    return absl::OkStatus();
+  }
+
+  // layer_alpha()
+  //
+  // Layer `i`'s activation parameter (0 when it has none).
+  T layer_alpha(std::size_t i) const {
+    T a = T(0);
+    ForEachLayer([&](auto j, const auto& p) {
+      if (j == i) a = p.alpha;
+    });
+    return a;
   }
 
   // SetInputScaling()
@@ -281,7 +329,7 @@ class Network {
       using L = std::tuple_element_t<I, LayerTuple>;
       const auto& p = std::get<I>(params_);
       kernels::DenseLayer<T, L::kInputSize, L::kOutputSize, L::kActivation>(
-          p.weights.data(), p.bias.data(), in, kMaxWidth, out, kMaxWidth, n);
+          p.weights.data(), p.bias.data(), in, kMaxWidth, out, kMaxWidth, n, p.alpha);
       return RunLayers<I + 1>(out, in, n);
     }
   }
@@ -292,6 +340,14 @@ class Network {
   }
   template <typename F>
   void ForEachLayer(F&& f) {
+    ForEachLayerImpl(f, std::make_index_sequence<kNumLayers>());
+  }
+  template <typename F, std::size_t... I>
+  void ForEachLayerImpl(F&& f, std::index_sequence<I...>) const {
+    (f(std::integral_constant<std::size_t, I>(), std::get<I>(params_)), ...);
+  }
+  template <typename F>
+  void ForEachLayer(F&& f) const {
     ForEachLayerImpl(f, std::make_index_sequence<kNumLayers>());
   }
 

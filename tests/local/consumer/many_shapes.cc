@@ -55,6 +55,10 @@ T RunAll() {
   sum += Run<maas::Network<T, Dense<100, 3, maas::Softmax>>>();
   sum += Run<maas::Network<T, Dense<2, 31, maas::Sigmoid>, Dense<31, 9, maas::Tanh>,
                            Dense<9, 2, maas::Identity>>>();
+  sum += Run<maas::Network<T, Dense<5, 17, maas::Gelu>, Dense<17, 9, maas::LeakyRelu>,
+                           Dense<9, 33, maas::Elu>, Dense<33, 3, maas::Silu>,
+                           Dense<3, 7, maas::GeluTanh>, Dense<7, 2, maas::Softplus>>>();
+  sum += Run<maas::Network<T, Dense<256, 64, maas::Gelu>, Dense<64, 1, maas::Softplus>>>();
   return sum;
 }
 

@@ -195,13 +195,13 @@ inline Isa ActiveIsa() noexcept {
 template <typename T>
 using DenseFn = void (*)(const T* w, const T* b, const T* x,
                          std::size_t x_stride, T* y, std::size_t y_stride,
-                         std::size_t rows);
+                         std::size_t rows, T alpha);
 
 namespace detail {
 template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
 void ScalarDense(const T* w, const T* b, const T* x, std::size_t x_stride,
-                 T* y, std::size_t y_stride, std::size_t rows) {
-  scalar::Dense<T, kIn, kOut, kAct>(w, b, x, x_stride, y, y_stride, rows);
+                 T* y, std::size_t y_stride, std::size_t rows, T alpha) {
+  scalar::Dense<T, kIn, kOut, kAct>(w, b, x, x_stride, y, y_stride, rows, alpha);
 }
 }  // namespace detail
 
@@ -239,7 +239,8 @@ DenseFn<T> DenseKernel(Isa isa) noexcept {
 
 // DenseLayer()
 //
-// y = act(x W + b) for `rows` rows: x row r is kIn values at x + r * x_stride,
+// y = act(x W + b) for `rows` rows (`alpha`: leaky ReLU's and ELU's
+// parameter, ignored by the other activations): x row r is kIn values at x + r * x_stride,
 // y row r is written at y + r * y_stride. `w` holds kIn rows of
 // PaddedSize<T>(kOut) values (input-major, layout.h) and `b`
 // PaddedSize<T>(kOut) values, both zero in the padding lanes. y_stride must
@@ -253,13 +254,13 @@ DenseFn<T> DenseKernel(Isa isa) noexcept {
 template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
 inline void DenseLayer(const T* w, const T* b, const T* x,
                        std::size_t x_stride, T* y, std::size_t y_stride,
-                       std::size_t rows) noexcept {
+                       std::size_t rows, T alpha = T(0)) noexcept {
 #if MAAS_KERNELS_RUNTIME_DISPATCH
   static const DenseFn<T> fn = DenseKernel<T, kIn, kOut, kAct>(ActiveIsa());
-  fn(w, b, x, x_stride, y, y_stride, rows);
+  fn(w, b, x, x_stride, y, y_stride, rows, alpha);
 #else
   MAAS_KERNELS_STATIC_NS::Dense<T, kIn, kOut, kAct>(w, b, x, x_stride, y,
-                                                    y_stride, rows);
+                                                    y_stride, rows, alpha);
 #endif
 }
 

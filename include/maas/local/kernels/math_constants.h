@@ -15,6 +15,11 @@
 //
 // tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) above kTanhSmall; below it
 // an odd Taylor series of tanh avoids the cancellation in 1 - e.
+//
+// erfc (for GELU, erf form) is exp(-t^2) times a fitted polynomial (two
+// regions, see kErfcA / kErfcB); measured relative error of the polynomial
+// part 1.4e-7 (float) and 6.7e-14 (double). expm1 (ELU) and log1p
+// (softplus) use Taylor series where the direct formula would cancel.
 
 #ifndef MAAS_LOCAL_KERNELS_MATH_CONSTANTS_H_
 #define MAAS_LOCAL_KERNELS_MATH_CONSTANTS_H_
@@ -43,6 +48,42 @@ struct MathConstants<float> {
   static constexpr float kExpCoeff[kExpDegree + 1] = {
       1.0f, 1.0f, 0.5f, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
   static constexpr float kTanhSmall = 0.25f;
+  // Terms of the expm1 and log1p series used (of kExpm1Coeff, kLog1pCoeff):
+  // truncation below 1e-8 relative.
+  static constexpr std::size_t kTanhTerms = 6;
+  static constexpr std::size_t kExpm1Terms = 9;
+  static constexpr std::size_t kLog1pTerms = 8;
+  // erfc(t) = exp(-t^2) g(t), t >= 0: g(t) = PA(t - 1) for t < 2, else
+  // PB((1/t - kErfcCenter) * kErfcInvHalfWidth) / t. Fitted by
+  // tests/kernels/math/fit_erfc.py; see the file comment for the error.
+  static constexpr std::size_t kErfcTerms = 11;
+  static constexpr float kErfcCenter = 0.30319148936170215f;
+  static constexpr float kErfcInvHalfWidth = 5.0810810810810807f;
+  static constexpr float kErfcTMax = 9.4f;
+  static constexpr float kErfcA[kErfcTerms] = {
+      0.4275836002169901f,
+      -0.2732125281117368f,
+      0.15437046718660144f,
+      -0.079215943480238776f,
+      0.037579143768497435f,
+      -0.016726239587506103f,
+      0.0069610913808147001f,
+      -0.0026197166607889494f,
+      0.001036744949349538f,
+      -0.00052764943999657091f,
+      0.000166732281352434f};
+  static constexpr float kErfcB[kErfcTerms] = {
+      0.54120225048291948f,
+      -0.026659713069135234f,
+      -0.0051746557953554675f,
+      0.0015782771513977126f,
+      -0.00012620526637478096f,
+      -4.5507636085116264e-05f,
+      1.9811068313015455e-05f,
+      -2.2529466602131282e-06f,
+      -6.5312086456014969e-07f,
+      0.0f,
+      0.0f};
 };
 
 template <>
@@ -71,11 +112,62 @@ struct MathConstants<double> {
       1.0 / 479001600,
       1.0 / 6227020800.0};
   static constexpr double kTanhSmall = 0.25;
+  static constexpr std::size_t kTanhTerms = 12;
+  static constexpr std::size_t kExpm1Terms = 16;
+  static constexpr std::size_t kLog1pTerms = 17;
+  // erfc(t) = exp(-t^2) g(t), t >= 0: g(t) = PA(t - 1) for t < 2, else
+  // PB((1/t - kErfcCenter) * kErfcInvHalfWidth) / t. Fitted by
+  // tests/kernels/math/fit_erfc.py; see the file comment for the error.
+  static constexpr std::size_t kErfcTerms = 19;
+  static constexpr double kErfcCenter = 0.26879699248120303;
+  static constexpr double kErfcInvHalfWidth = 4.3252032520325203;
+  static constexpr double kErfcTMax = 26.6;
+  static constexpr double kErfcA[kErfcTerms] = {
+      0.42758357615581277,
+      -0.27321201478411183,
+      0.15437156137091068,
+      -0.079226968927887678,
+      0.037572296240512677,
+      -0.016661869336538081,
+      0.0069701421388309965,
+      -0.0027690627455090986,
+      0.0010502704375338089,
+      -0.00038196352736886361,
+      0.00013366074079860642,
+      -4.5120676642440044e-05,
+      1.4754954360620912e-05,
+      -4.7114249456252142e-06,
+      1.4412480731250946e-06,
+      -3.9894225320040394e-07,
+      1.2169260834014989e-07,
+      -5.1479471622216435e-08,
+      1.3175795402981438e-08};
+  static constexpr double kErfcB[kErfcTerms] = {
+      0.5456947578040221,
+      -0.029021275343641028,
+      -0.0083113992312529843,
+      0.0026756018516051615,
+      -0.00014736175728117715,
+      -0.00015020801670836091,
+      5.9876679917275876e-05,
+      -6.5841794695912353e-06,
+      -3.885135012270814e-06,
+      2.3750660786356774e-06,
+      -5.5722072108197726e-07,
+      -5.8472761796048297e-08,
+      1.1174684656245128e-07,
+      -5.0959385135619716e-08,
+      5.6643299157200534e-09,
+      6.8478728813740089e-09,
+      -2.7234353395647688e-09,
+      0,
+      0};
 };
 
 // Taylor coefficients of tanh(x) / x in powers of x^2 (x - x^3/3 + 2x^5/15
-// - ...). With 8 terms the truncation at |x| = 0.25 is below 6e-14 relative.
-inline constexpr std::size_t kTanhTerms = 8;
+// - ...). With 12 terms (double) the truncation at |x| = 0.25 is below
+// 1e-19 relative; float uses the first 6 (below 3e-10).
+inline constexpr std::size_t kTanhTerms = 12;
 inline constexpr double kTanhCoeff[kTanhTerms] = {
     1.0,
     -1.0 / 3,
@@ -84,7 +176,61 @@ inline constexpr double kTanhCoeff[kTanhTerms] = {
     62.0 / 2835,
     -1382.0 / 155925,
     21844.0 / 6081075,
-    -929569.0 / 638512875};
+    -929569.0 / 638512875,
+    6404582.0 / 10854718875.0,
+    -443861162.0 / 1856156927625.0,
+    18888466084.0 / 194896477400625.0,
+    -113927491862.0 / 2900518163668125.0};
+
+// expm1(x) = x (1 + x/2! + x^2/3! + ...) for |x| < kExpm1Small, where
+// e^x - 1 would cancel; the 16 terms (double) keep the truncation at
+// |x| = 0.5 below 3e-18 relative, float uses the first 9.
+inline constexpr double kExpm1Small = 0.5;
+inline constexpr double kExpm1Coeff[16] = {
+    1.0,
+    1.0 / 2,
+    1.0 / 6,
+    1.0 / 24,
+    1.0 / 120,
+    1.0 / 720,
+    1.0 / 5040,
+    1.0 / 40320,
+    1.0 / 362880,
+    1.0 / 3628800,
+    1.0 / 39916800,
+    1.0 / 479001600,
+    1.0 / 6227020800.0,
+    1.0 / 87178291200.0,
+    1.0 / 1307674368000.0,
+    1.0 / 20922789888000.0};
+
+// log1p(u) = 2 atanh(s), s = u / (2 + u), for u in [0, 1] (s <= 1/3):
+// 2 s (1 + s^2/3 + s^4/5 + ...). The 17 terms (double) keep the truncation
+// below 2e-18 relative, float uses the first 8.
+inline constexpr double kLog1pCoeff[17] = {
+    1.0,
+    1.0 / 3,
+    1.0 / 5,
+    1.0 / 7,
+    1.0 / 9,
+    1.0 / 11,
+    1.0 / 13,
+    1.0 / 15,
+    1.0 / 17,
+    1.0 / 19,
+    1.0 / 21,
+    1.0 / 23,
+    1.0 / 25,
+    1.0 / 27,
+    1.0 / 29,
+    1.0 / 31,
+    1.0 / 33};
+
+// GELU constants: 1 / sqrt 2, sqrt(2 / pi), and the cubic coefficient of the
+// tanh form.
+inline constexpr double kInvSqrt2 = 0.70710678118654752440;
+inline constexpr double kSqrt2OverPi = 0.79788456080286535588;
+inline constexpr double kGeluCubic = 0.044715;
 
 }  // namespace detail
 }  // namespace kernels

@@ -48,32 +48,63 @@ inline void SoftmaxRow(T* y, std::size_t n) {
   for (std::size_t j = 0; j < n; ++j) y[j] *= inv;
 }
 
+// Activate()
+//
+// One element-wise activation (not softmax), by the textbook formulas and
+// the standard library's functions.
+template <typename T, Activation kAct>
+inline T Activate(T x, T alpha) {
+  if constexpr (kAct == Activation::kRelu) {
+    return x > T(0) ? x : T(0);
+  } else if constexpr (kAct == Activation::kSigmoid) {
+    return Sigmoid(x);
+  } else if constexpr (kAct == Activation::kTanh) {
+    return std::tanh(x);
+  } else if constexpr (kAct == Activation::kGelu) {
+    // x Phi(x) = x/2 erfc(-x / sqrt 2)
+    return T(0.5) * x * std::erfc(-x * T(0.70710678118654752440));
+  } else if constexpr (kAct == Activation::kGeluTanh) {
+    const T y = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
+    return T(0.5) * x * (T(1) + std::tanh(y));
+  } else if constexpr (kAct == Activation::kSilu) {
+    return x * Sigmoid(x);
+  } else if constexpr (kAct == Activation::kSoftplus) {
+    return (x > T(0) ? x : T(0)) + std::log1p(std::exp(-std::abs(x)));
+  } else if constexpr (kAct == Activation::kLeakyRelu) {
+    return x > T(0) ? x : alpha * x;
+  } else if constexpr (kAct == Activation::kElu) {
+    return x > T(0) ? x : alpha * std::expm1(x);
+  } else {
+    (void)alpha;
+    return x;
+  }
+}
+
 // ActivateRow()
 //
-// Applies `kAct` in place to y[0, n).
+// Applies `kAct` in place to y[0, n); `alpha` is leaky ReLU's and ELU's
+// parameter (ignored by the others).
 template <typename T, Activation kAct>
-inline void ActivateRow(T* y, std::size_t n) {
-  if constexpr (kAct == Activation::kRelu) {
-    for (std::size_t j = 0; j < n; ++j) y[j] = y[j] > T(0) ? y[j] : T(0);
-  } else if constexpr (kAct == Activation::kSigmoid) {
-    for (std::size_t j = 0; j < n; ++j) y[j] = Sigmoid(y[j]);
-  } else if constexpr (kAct == Activation::kTanh) {
-    for (std::size_t j = 0; j < n; ++j) y[j] = std::tanh(y[j]);
-  } else if constexpr (kAct == Activation::kSoftmax) {
+inline void ActivateRow(T* y, std::size_t n, T alpha = T(0)) {
+  if constexpr (kAct == Activation::kSoftmax) {
+    (void)alpha;
     SoftmaxRow(y, n);
+  } else {
+    for (std::size_t j = 0; j < n; ++j) y[j] = Activate<T, kAct>(y[j], alpha);
   }
 }
 
 // Dense()
 //
-// For each of `rows` rows: y = act(x W + b), with x of `kIn` values read at
+// For each of `rows` rows: y = act(x W + b) (alpha: the activation's
+// parameter, if it has one), with x of `kIn` values read at
 // `x + r * x_stride` and y written at `y + r * y_stride`. `w` has `kIn` rows
 // of `PaddedSize<T>(kOut)` values, `b` `kOut` values. Lanes [kOut,
 // PaddedSize<T>(kOut)) of every output row are set to 0; lanes beyond are not
 // touched. Any alignment is accepted. x and y must not overlap.
 template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
 inline void Dense(const T* w, const T* b, const T* x, std::size_t x_stride,
-                  T* y, std::size_t y_stride, std::size_t rows) {
+                  T* y, std::size_t y_stride, std::size_t rows, T alpha) {
   constexpr std::size_t kStride = PaddedSize<T>(kOut);
   for (std::size_t r = 0; r < rows; ++r) {
     const T* xr = x + r * x_stride;
@@ -84,7 +115,7 @@ inline void Dense(const T* w, const T* b, const T* x, std::size_t x_stride,
       const T* wi = w + i * kStride;
       for (std::size_t j = 0; j < kOut; ++j) yr[j] += xi * wi[j];
     }
-    ActivateRow<T, kAct>(yr, kOut);
+    ActivateRow<T, kAct>(yr, kOut, alpha);
     for (std::size_t j = kOut; j < kStride; ++j) yr[j] = T(0);
   }
 }

@@ -58,15 +58,43 @@ MAAS_KERNELS_TARGET inline void EstrinLevel(typename Ops<T>::V* q,
 // c[2k] + c[2k+1] r first, then pairs of those with r^2, r^4, ...; a
 // dependency chain of about log2(kN) FMAs instead of Horner's kN - 1, which
 // matters on the latency-bound one-row path (softmax, sigmoid, tanh).
-template <typename T, typename U, std::size_t kN>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Poly(typename Ops<T>::V r,
-                                                   const U (&c)[kN]) {
+// PolyFirst<T, kN>() uses the first kN coefficients of a longer table.
+template <typename T, std::size_t kN, typename U>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V PolyFirst(typename Ops<T>::V r,
+                                                        const U* c) {
   using O = Ops<T>;
   typename O::V q[(kN + 1) / 2];
   for (std::size_t k = 0; k < (kN + 1) / 2; ++k) {
     q[k] = 2 * k + 1 < kN ? O::Fma(O::Set(static_cast<T>(c[2 * k + 1])), r,
                                    O::Set(static_cast<T>(c[2 * k])))
                           : O::Set(static_cast<T>(c[2 * k]));
+  }
+  EstrinLevel<T, (kN + 1) / 2>(q, O::Mul(r, r));
+  return q[0];
+}
+template <typename T, typename U, std::size_t kN>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Poly(typename Ops<T>::V r,
+                                                   const U (&c)[kN]) {
+  return PolyFirst<T, kN>(r, c);
+}
+
+// PolyChoose()
+//
+// Poly with coefficients a[k] in the lanes where `pick_a` < `limit` and b[k]
+// elsewhere (two fits of one function on two intervals, one evaluation).
+template <typename T, typename U, std::size_t kN>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V PolyChoose(
+    typename Ops<T>::V r, typename Ops<T>::V pick_a, typename Ops<T>::V limit,
+    const U (&a)[kN], const U (&b)[kN]) {
+  using O = Ops<T>;
+  typename O::V c[kN];
+  for (std::size_t k = 0; k < kN; ++k) {
+    c[k] = O::SelectLess(pick_a, limit, O::Set(static_cast<T>(a[k])),
+                         O::Set(static_cast<T>(b[k])));
+  }
+  typename O::V q[(kN + 1) / 2];
+  for (std::size_t k = 0; k < (kN + 1) / 2; ++k) {
+    q[k] = 2 * k + 1 < kN ? O::Fma(c[2 * k + 1], r, c[2 * k]) : c[2 * k];
   }
   EstrinLevel<T, (kN + 1) / 2>(q, O::Mul(r, r));
   return q[0];
@@ -88,6 +116,34 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Exp(typename Ops<T>::V x) {
   const auto p = Poly<T>(r, C::kExpCoeff);
   const auto scale = O::ShiftToExponent(O::Add(t, O::Set(C::kExponentBias)));
   return O::Mul(p, scale);
+}
+
+// Expm1()
+//
+// Vector e^x - 1: the Taylor series below |x| = 0.5 (no cancellation), Exp
+// above.
+template <typename T>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Expm1(typename Ops<T>::V x) {
+  using O = Ops<T>;
+  using C = ::maas::kernels::detail::MathConstants<T>;
+  namespace d = ::maas::kernels::detail;
+  const auto big = O::Sub(Exp<T>(x), O::Set(T(1)));
+  const auto small = O::Mul(x, PolyFirst<T, C::kExpm1Terms>(x, d::kExpm1Coeff));
+  return O::SelectLess(O::Abs(x), O::Set(static_cast<T>(d::kExpm1Small)), small, big);
+}
+
+// Log1p()
+//
+// Vector log(1 + u) for u in [0, 1]: 2 atanh(u / (2 + u)) as a series in
+// s^2 <= 1/9, accurate relative to the result for tiny u too.
+template <typename T>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Log1p01(typename Ops<T>::V u) {
+  using O = Ops<T>;
+  using C = ::maas::kernels::detail::MathConstants<T>;
+  const auto s = O::Div(u, O::Add(O::Set(T(2)), u));
+  const auto p = PolyFirst<T, C::kLog1pTerms>(O::Mul(s, s),
+                                              ::maas::kernels::detail::kLog1pCoeff);
+  return O::Mul(O::Add(s, s), p);
 }
 
 // Sigmoid()
@@ -112,23 +168,87 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Tanh(typename Ops<T>::V x) {
   const auto e = Exp<T>(O::Mul(a, O::Set(T(-2))));
   const auto big = O::CopySign(O::Div(O::Sub(one, e), O::Add(one, e)), x);
   const auto z = O::Mul(x, x);
-  const auto small = O::Mul(x, Poly<T>(z, ::maas::kernels::detail::kTanhCoeff));
+  const auto small =
+      O::Mul(x, PolyFirst<T, C::kTanhTerms>(z, ::maas::kernels::detail::kTanhCoeff));
   return O::SelectLess(a, O::Set(C::kTanhSmall), small, big);
+}
+
+// Gelu()
+//
+// x Phi(x) = x/2 erfc(z), z = -x / sqrt 2, with erfc(z) = E or 2 - E for
+// z >= 0 or < 0 and E = erfc(|z|) = exp(-t^2) g(t): the negative tail keeps
+// its relative accuracy (no 1 + erf cancellation). t^2 is split into
+// hi + lo (exact) so that exp(-t^2) = exp(-hi) (1 - lo) is accurate for
+// large t. See math_constants.h for g.
+template <typename T>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Gelu(typename Ops<T>::V x) {
+  using O = Ops<T>;
+  using C = ::maas::kernels::detail::MathConstants<T>;
+  const auto one = O::Set(T(1));
+  const auto z = O::Mul(x, O::Set(static_cast<T>(-::maas::kernels::detail::kInvSqrt2)));
+  const auto t = O::Min(O::Abs(z), O::Set(C::kErfcTMax));
+  const auto hi = O::Mul(t, t);
+  const auto lo = O::Fma(t, t, O::Sub(O::Zero(), hi));
+  const auto e = O::Mul(Exp<T>(O::Sub(O::Zero(), hi)), O::Sub(one, lo));
+  const auto two = O::Set(T(2));
+  const auto inv_t = O::Div(one, O::Max(t, two));  // region B only
+  const auto w = O::SelectLess(
+      t, two, O::Sub(t, one),
+      O::Fma(inv_t, O::Set(C::kErfcInvHalfWidth),
+             O::Set(-C::kErfcCenter * C::kErfcInvHalfWidth)));
+  const auto g = O::Mul(PolyChoose<T>(w, t, two, C::kErfcA, C::kErfcB),
+                        O::SelectLess(t, two, one, inv_t));
+  const auto big_e = O::Mul(e, g);
+  const auto erfc_z = O::SelectLess(z, O::Zero(), O::Sub(two, big_e), big_e);
+  return O::Mul(O::Mul(O::Set(T(0.5)), x), erfc_z);
+}
+
+// GeluTanh()
+//
+// x/2 (1 + tanh y) = x / (1 + e^(-2y)), y = sqrt(2/pi) (x + 0.044715 x^3):
+// one exp and one division, no cancellation in either tail.
+template <typename T>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V GeluTanh(typename Ops<T>::V x) {
+  using O = Ops<T>;
+  namespace d = ::maas::kernels::detail;
+  const auto one = O::Set(T(1));
+  const auto inner = O::Fma(O::Set(static_cast<T>(d::kGeluCubic)), O::Mul(x, x), one);
+  const auto y2 = O::Mul(O::Mul(x, O::Set(static_cast<T>(-2 * d::kSqrt2OverPi))), inner);
+  return O::Div(x, O::Add(one, Exp<T>(y2)));
 }
 
 // Activate()
 //
-// The element-wise activations; softmax (a row operation) passes through.
+// The element-wise activations (alpha: leaky ReLU's and ELU's parameter,
+// broadcast); softmax (a row operation) passes through.
 template <typename T, ::maas::Activation kAct>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Activate(typename Ops<T>::V v) {
+MAAS_KERNELS_TARGET inline typename Ops<T>::V Activate(typename Ops<T>::V v,
+                                                      typename Ops<T>::V alpha) {
   using O = Ops<T>;
-  if constexpr (kAct == ::maas::Activation::kRelu) {
+  using A = ::maas::Activation;
+  if constexpr (kAct == A::kRelu) {
     return O::Max(v, O::Zero());
-  } else if constexpr (kAct == ::maas::Activation::kSigmoid) {
+  } else if constexpr (kAct == A::kSigmoid) {
     return Sigmoid<T>(v);
-  } else if constexpr (kAct == ::maas::Activation::kTanh) {
+  } else if constexpr (kAct == A::kTanh) {
     return Tanh<T>(v);
+  } else if constexpr (kAct == A::kGelu) {
+    return Gelu<T>(v);
+  } else if constexpr (kAct == A::kGeluTanh) {
+    return GeluTanh<T>(v);
+  } else if constexpr (kAct == A::kSilu) {
+    return O::Div(v, O::Add(O::Set(T(1)), Exp<T>(O::Sub(O::Zero(), v))));
+  } else if constexpr (kAct == A::kSoftplus) {
+    // max(v, 0) + log1p(e^-|v|)
+    return O::Add(O::Max(v, O::Zero()),
+                  Log1p01<T>(Exp<T>(O::Sub(O::Zero(), O::Abs(v)))));
+  } else if constexpr (kAct == A::kLeakyRelu) {
+    return O::Fma(alpha, O::Min(v, O::Zero()), O::Max(v, O::Zero()));
+  } else if constexpr (kAct == A::kElu) {
+    return O::SelectLess(O::Zero(), v, v,
+                         O::Mul(alpha, Expm1<T>(O::Min(v, O::Zero()))));
   } else {
+    (void)alpha;
     return v;
   }
 }
@@ -179,10 +299,10 @@ MAAS_KERNELS_TARGET inline void FinishRow(T* y) {
   constexpr std::size_t kVecs = (kOut + kL - 1) / kL;
   constexpr std::size_t kPadded = ::maas::kernels::PaddedSize<T>(kOut);
   if constexpr (kAct == ::maas::Activation::kSoftmax) SoftmaxRow<T>(y, kOut);
-  // Identity and ReLU keep the zero padding of weights and bias, softmax
-  // zeroes its own; the others (sigmoid(0) = 0.5) are masked.
-  if constexpr (kOut % kL != 0 && (kAct == ::maas::Activation::kSigmoid ||
-                                   kAct == ::maas::Activation::kTanh)) {
+  // Activations with act(0) = 0 keep the zero padding of weights and bias,
+  // softmax zeroes its own; the others (sigmoid(0) = 0.5) are masked.
+  if constexpr (kOut % kL != 0 && kAct != ::maas::Activation::kSoftmax &&
+                !::maas::ActivationOfZeroIsZero(kAct)) {
     constexpr std::size_t v = (kVecs - 1) * kL;
     O::Store(y + v, O::KeepFirst(O::Load(y + v), kOut % kL));
   }
@@ -204,7 +324,7 @@ template <typename T, std::size_t kIn, std::size_t kRows, std::size_t kCols,
 MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
                                      const T* b, const T* x,
                                      std::size_t x_stride, T* y,
-                                     std::size_t y_stride) {
+                                     std::size_t y_stride, T alpha) {
   using O = Ops<T>;
   using V = typename O::V;
   constexpr std::size_t kL = O::kLanes;
@@ -273,11 +393,12 @@ MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
       }
     }
   }
+  const V alpha_v = O::Set(alpha);
 #pragma GCC unroll 16
   for (std::size_t r = 0; r < kRows; ++r) {
 #pragma GCC unroll 16
     for (std::size_t v = 0; v < kCols; ++v) {
-      O::Store(y + r * y_stride + v * kL, Activate<T, kAct>(acc[0][r][v]));
+      O::Store(y + r * y_stride + v * kL, Activate<T, kAct>(acc[0][r][v], alpha_v));
     }
   }
 }
@@ -332,7 +453,8 @@ struct DenseShape {
 template <typename T, std::size_t kIn, std::size_t kOut, ::maas::Activation kAct>
 MAAS_KERNELS_TARGET void Dense(const T* w, const T* b, const T* x,
                                std::size_t x_stride, T* y,
-                               std::size_t y_stride, std::size_t rows) noexcept {
+                               std::size_t y_stride, std::size_t rows,
+                               T alpha) noexcept {
   using S = DenseShape<T, kIn, kOut>;
   constexpr std::size_t kL = S::kL;
   constexpr std::size_t kStride = ::maas::kernels::PaddedSize<T>(kOut);
@@ -349,7 +471,7 @@ MAAS_KERNELS_TARGET void Dense(const T* w, const T* b, const T* x,
       for (std::size_t r = 0; r < tiled; r += kR) {
         Tile<T, kIn, kR, kC, kSplit, kTileAct>(
             w + c * kC * kL, kStride, b + c * kC * kL, x + r * x_stride,
-            x_stride, y + r * y_stride + c * kC * kL, y_stride);
+            x_stride, y + r * y_stride + c * kC * kL, y_stride, alpha);
       }
     }
     if constexpr (kRestCols != 0) {
@@ -357,7 +479,7 @@ MAAS_KERNELS_TARGET void Dense(const T* w, const T* b, const T* x,
         Tile<T, kIn, kR, kRestCols, kSplit, kTileAct>(
             w + kFullCols * kC * kL, kStride, b + kFullCols * kC * kL,
             x + r * x_stride, x_stride,
-            y + r * y_stride + kFullCols * kC * kL, y_stride);
+            y + r * y_stride + kFullCols * kC * kL, y_stride, alpha);
       }
     }
   }
@@ -370,12 +492,12 @@ MAAS_KERNELS_TARGET void Dense(const T* w, const T* b, const T* x,
     for (std::size_t c = 0; c < kRowFull; ++c) {
       Tile<T, kIn, 1, kRC, kSplit, kTileAct>(w + c * kRC * kL, kStride,
                                              b + c * kRC * kL, xr, 0,
-                                             yr + c * kRC * kL, 0);
+                                             yr + c * kRC * kL, 0, alpha);
     }
     if constexpr (kRowRest != 0) {
       Tile<T, kIn, 1, kRowRest, kSplit, kTileAct>(
           w + kRowFull * kRC * kL, kStride, b + kRowFull * kRC * kL, xr, 0,
-          yr + kRowFull * kRC * kL, 0);
+          yr + kRowFull * kRC * kL, 0, alpha);
     }
   }
   for (std::size_t r = 0; r < rows; ++r) {
