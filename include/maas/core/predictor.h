@@ -12,7 +12,9 @@
 //    a wrong name, datatype, shape, batch size or buffer size is
 //    `kInvalidArgument`, with a message naming the tensor and the numbers.
 //  * On any failure the caller's output buffers are left untouched.
-//  * No exception leaves `Predict`.
+//  * No exception leaves `Predict`: the public functions catch anything an
+//    implementation throws (`kResourceExhausted` for an allocation failure,
+//    `kInternal` otherwise).
 //  * `Predict` may be called from many threads at once unless the
 //    implementation's comment says otherwise.
 //  * With `CallOptions` (core/call.h), the call returns by its deadline
@@ -41,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "maas/core/call.h"
+#include "maas/core/detail/exception.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/tensor.h"
 #include "maas/core/tensor_view.h"
@@ -71,7 +74,11 @@ class Predictor {
   // ... for remote models); on failure `outputs` are untouched.
   absl::Status Predict(absl::Span<const ConstTensorView> inputs,
                        absl::Span<const TensorView> outputs) {
-    return DoPredict(inputs, outputs);
+    try {
+      return DoPredict(inputs, outputs);
+    } catch (...) {  // the barrier: nothing thrown inside leaves maas
+      return detail::CurrentExceptionStatus(label());
+    }
   }
 
   // Predictor::Predict(inputs, outputs, options, report)
@@ -89,8 +96,12 @@ class Predictor {
   absl::Status Predict(absl::Span<const ConstTensorView> inputs,
                        absl::Span<const TensorView> outputs,
                        const CallOptions& options, CallReport* report = nullptr) {
-    if (report != nullptr) *report = CallReport();
-    return DoPredictCall(inputs, outputs, options, report);
+    try {
+      if (report != nullptr) *report = CallReport();
+      return DoPredictCall(inputs, outputs, options, report);
+    } catch (...) {
+      return detail::CurrentExceptionStatus(label());
+    }
   }
 
   // Predictor::label()
@@ -106,7 +117,11 @@ class Predictor {
   // (in signature order) and returns them. Same errors as above.
   absl::StatusOr<std::vector<Tensor>> Predict(
       absl::Span<const ConstTensorView> inputs) {
-    return DoPredictAllocating(inputs);
+    try {
+      return DoPredictAllocating(inputs);
+    } catch (...) {
+      return detail::CurrentExceptionStatus(label());
+    }
   }
 
  protected:

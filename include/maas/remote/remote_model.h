@@ -65,20 +65,21 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "maas/core/call.h"
+#include "maas/core/detail/exception.h"
+#include "maas/core/detail/mutex.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/predictor.h"
 #include "maas/core/tensor.h"
 #include "maas/core/tensor_view.h"
-#include "maas/detail/strict_json.h"
 #include "maas/remote/http.h"
+#include "maas/remote/detail/codec_metadata.h"
 #include "maas/remote/http_status.h"
 #include "maas/remote/inference.h"
 #include "maas/remote/kserve_v2_codec.h"
 #include "maas/remote/tf_serving_v1_codec.h"
-#include "nlohmann/json.hpp"
 
 namespace maas {
 
@@ -148,23 +149,36 @@ class RemoteModel final : public Predictor {
   // The model's signature: the given one, or the server's metadata fetched
   // on first use (then cached). Fails with the metadata call's status.
   absl::StatusOr<ModelSignature> Signature() override {
-    absl::StatusOr<std::shared_ptr<const ModelSignature>> sig = CachedSignature();
-    if (!sig.ok()) return sig.status();
-    return **sig;
+    try {
+      absl::StatusOr<std::shared_ptr<const ModelSignature>> sig = CachedSignature();
+      if (!sig.ok()) return sig.status();
+      return **sig;
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::Signature");
+    }
   }
+
+  // RemoteModel::label()
+  //
+  // "remote".
+  absl::string_view label() const override { return "remote"; }
 
   // RemoteModel::RefreshSignature()
   //
   // Fetches the model metadata again and replaces the cached signature (a
   // signature given in the options is kept; this is then a no-op).
   absl::Status RefreshSignature() ABSL_LOCKS_EXCLUDED(mu_) {
-    if (options_.signature.has_value()) return absl::OkStatus();
-    absl::StatusOr<ModelSignature> fetched = FetchSignature();
-    if (!fetched.ok()) return fetched.status();
-    auto sig = std::make_shared<const ModelSignature>(*std::move(fetched));
-    absl::MutexLock lock(&mu_);
-    signature_ = std::move(sig);
-    return absl::OkStatus();
+    try {
+      if (options_.signature.has_value()) return absl::OkStatus();
+      absl::StatusOr<ModelSignature> fetched = FetchSignature();
+      if (!fetched.ok()) return fetched.status();
+      auto sig = std::make_shared<const ModelSignature>(*std::move(fetched));
+      detail::MutexLock lock(&mu_);
+      signature_ = std::move(sig);
+      return absl::OkStatus();
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::RefreshSignature");
+    }
   }
 
   // RemoteModel::ServerLive() / ServerReady()
@@ -181,45 +195,50 @@ class RemoteModel final : public Predictor {
   // status has a version in state AVAILABLE (TF Serving), or
   // `{"ready": true}` (KServe V1); a 404 is false.
   absl::StatusOr<bool> ModelReady() {
-    if (options_.protocol == RemoteProtocol::kKServeV2) {
-      return Health(KServeV2ModelReadyPath(options_.model, options_.version));
+    try {
+      if (options_.protocol == RemoteProtocol::kKServeV2) {
+        return Health(KServeV2ModelReadyPath(options_.model, options_.version));
+      }
+      const std::string path = TfServingModelStatusPath(
+          options_.model, options_.version, options_.tf_version_label);
+      absl::StatusOr<HttpResponse> resp = Get(path);
+      if (!resp.ok()) return resp.status();
+      if (resp->status == 404) return false;
+      if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
+        return s;
+      }
+      bool ready = false;
+      if (detail::DecodeReadyFlag(resp->body, &ready)) return ready;
+      absl::StatusOr<std::vector<TfServingModelVersionStatus>> st =
+          TfServingDecodeModelStatus(resp->body);
+      if (!st.ok()) return Where(st.status(), HttpMethod::kGet, path);
+      for (const TfServingModelVersionStatus& v : *st) {
+        if (v.state == "AVAILABLE") return true;
+      }
+      return false;
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::ModelReady");
     }
-    const std::string path = TfServingModelStatusPath(
-        options_.model, options_.version, options_.tf_version_label);
-    absl::StatusOr<HttpResponse> resp = Get(path);
-    if (!resp.ok()) return resp.status();
-    if (resp->status == 404) return false;
-    if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<nlohmann::json> doc = detail::ParseStrictJson(resp->body);
-    if (doc.ok() && doc->is_object()) {
-      auto it = doc->find("ready");
-      if (it != doc->end() && it->is_boolean()) return it->get<bool>();
-    }
-    absl::StatusOr<std::vector<TfServingModelVersionStatus>> st =
-        TfServingDecodeModelStatus(resp->body);
-    if (!st.ok()) return Where(st.status(), HttpMethod::kGet, path);
-    for (const TfServingModelVersionStatus& v : *st) {
-      if (v.state == "AVAILABLE") return true;
-    }
-    return false;
   }
 
   // RemoteModel::GetServerMetadata()
   //
   // V2 `GET v2`. V1: `kUnimplemented`.
   absl::StatusOr<ServerMetadata> GetServerMetadata() {
-    if (absl::Status s = RequireV2("server metadata"); !s.ok()) return s;
-    const std::string path = KServeV2ServerMetadataPath();
-    absl::StatusOr<HttpResponse> resp = Get(path);
-    if (!resp.ok()) return resp.status();
-    if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
-      return s;
+    try {
+      if (absl::Status s = RequireV2("server metadata"); !s.ok()) return s;
+      const std::string path = KServeV2ServerMetadataPath();
+      absl::StatusOr<HttpResponse> resp = Get(path);
+      if (!resp.ok()) return resp.status();
+      if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<ServerMetadata> md = KServeV2DecodeServerMetadata(resp->body);
+      if (!md.ok()) return Where(md.status(), HttpMethod::kGet, path);
+      return md;
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::GetServerMetadata");
     }
-    absl::StatusOr<ServerMetadata> md = KServeV2DecodeServerMetadata(resp->body);
-    if (!md.ok()) return Where(md.status(), HttpMethod::kGet, path);
-    return md;
   }
 
   // RemoteModel::GetModelMetadata()
@@ -228,24 +247,35 @@ class RemoteModel final : public Predictor {
   // signature_def of `tf_signature_name`, falling back to V2 metadata when
   // the server has no V1 metadata endpoint).
   absl::StatusOr<ModelMetadata> GetModelMetadata() {
-    if (options_.protocol == RemoteProtocol::kKServeV2) return FetchV2Metadata();
-    const std::string path = TfServingModelMetadataPath(
-        options_.model, options_.version, options_.tf_version_label);
-    absl::StatusOr<HttpResponse> resp = Get(path);
-    if (!resp.ok()) return resp.status();
-    if (resp->status == 404 || resp->status == 405) {
-      absl::StatusOr<ModelMetadata> v2 = FetchV2Metadata();
-      if (v2.ok()) return v2;
+    return GetModelMetadataWithin(absl::InfiniteFuture());
+  }
+
+  // RemoteModel::GetModelMetadataWithin()
+  //
+  // As GetModelMetadata(), with every request ending by `deadline`.
+  absl::StatusOr<ModelMetadata> GetModelMetadataWithin(absl::Time deadline) {
+    try {
+      if (options_.protocol == RemoteProtocol::kKServeV2) return FetchV2Metadata(deadline);
+      const std::string path = TfServingModelMetadataPath(
+          options_.model, options_.version, options_.tf_version_label);
+      absl::StatusOr<HttpResponse> resp = Get(path, deadline);
+      if (!resp.ok()) return resp.status();
+      if (resp->status == 404 || resp->status == 405) {
+        absl::StatusOr<ModelMetadata> v2 = FetchV2Metadata(deadline);
+        if (v2.ok()) return v2;
+      }
+      if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<ModelMetadata> md = TfServingDecodeModelMetadata(
+          resp->body, options_.tf_signature_name.empty()
+                          ? absl::string_view("serving_default")
+                          : absl::string_view(options_.tf_signature_name));
+      if (!md.ok()) return Where(md.status(), HttpMethod::kGet, path);
+      return md;
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::GetModelMetadataWithin");
     }
-    if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<ModelMetadata> md = TfServingDecodeModelMetadata(
-        resp->body, options_.tf_signature_name.empty()
-                        ? absl::string_view("serving_default")
-                        : absl::string_view(options_.tf_signature_name));
-    if (!md.ok()) return Where(md.status(), HttpMethod::kGet, path);
-    return md;
   }
 
   // RemoteModel::RepositoryIndex() / LoadModel() / UnloadModel()
@@ -254,17 +284,21 @@ class RemoteModel final : public Predictor {
   // load/unload but no index). A server without it answers 404/501, returned
   // as `kNotFound` / `kUnimplemented`. V1: `kUnimplemented`.
   absl::StatusOr<std::vector<RepositoryModel>> RepositoryIndex() {
-    if (absl::Status s = RequireV2("repository index"); !s.ok()) return s;
-    const std::string path = KServeV2RepositoryIndexPath();
-    absl::StatusOr<HttpResponse> resp = Post(path, "{}");
-    if (!resp.ok()) return resp.status();
-    if (absl::Status s = CheckReply(*resp, HttpMethod::kPost, path); !s.ok()) {
-      return s;
+    try {
+      if (absl::Status s = RequireV2("repository index"); !s.ok()) return s;
+      const std::string path = KServeV2RepositoryIndexPath();
+      absl::StatusOr<HttpResponse> resp = Post(path, "{}");
+      if (!resp.ok()) return resp.status();
+      if (absl::Status s = CheckReply(*resp, HttpMethod::kPost, path); !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<std::vector<RepositoryModel>> index =
+          KServeV2DecodeRepositoryIndex(resp->body);
+      if (!index.ok()) return Where(index.status(), HttpMethod::kPost, path);
+      return index;
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::RepositoryIndex");
     }
-    absl::StatusOr<std::vector<RepositoryModel>> index =
-        KServeV2DecodeRepositoryIndex(resp->body);
-    if (!index.ok()) return Where(index.status(), HttpMethod::kPost, path);
-    return index;
   }
   absl::Status LoadModel(absl::string_view model) {
     return RepositoryCall("load", KServeV2RepositoryLoadPath(model));
@@ -279,7 +313,28 @@ class RemoteModel final : public Predictor {
  protected:
   absl::Status DoPredict(absl::Span<const ConstTensorView> inputs,
                          absl::Span<const TensorView> outputs) override {
-    absl::StatusOr<std::shared_ptr<const ModelSignature>> cached = CachedSignature();
+    return DoPredictCall(inputs, outputs, CallOptions(), nullptr);
+  }
+
+  // With a deadline, the request's socket waits end by it (and by the
+  // transport's and the options' timeouts, whichever is first).
+  absl::Status DoPredictCall(absl::Span<const ConstTensorView> inputs,
+                             absl::Span<const TensorView> outputs, const CallOptions& call,
+                             CallReport* report) override {
+    if (call.has_deadline() && absl::Now() >= call.deadline) {
+      return DeadlinePassedError(WhereText(HttpMethod::kPost, infer_path_));
+    }
+    absl::Status s = PredictWithin(inputs, outputs, call.deadline);
+    if (report != nullptr) {
+      report->attempts = 1;
+      if (s.ok()) report->served_by = label();
+    }
+    return s;
+  }
+
+  absl::Status PredictWithin(absl::Span<const ConstTensorView> inputs,
+                             absl::Span<const TensorView> outputs, absl::Time deadline) {
+    absl::StatusOr<std::shared_ptr<const ModelSignature>> cached = CachedSignature(deadline);
     if (!cached.ok()) return cached.status();
     const ModelSignature& sig = **cached;
     if (outputs.empty()) {
@@ -296,7 +351,7 @@ class RemoteModel final : public Predictor {
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<HttpResponse> resp = SendInfer(named);
+    absl::StatusOr<HttpResponse> resp = SendInfer(named, deadline);
     if (!resp.ok()) return resp.status();
     absl::Status s;
     if (options_.protocol == RemoteProtocol::kKServeV2) {
@@ -319,7 +374,7 @@ class RemoteModel final : public Predictor {
     InputBuffer named(sig.inputs.size());
     absl::StatusOr<std::int64_t> batch = NameInputs(sig, inputs, &named);
     if (!batch.ok()) return batch.status();
-    absl::StatusOr<HttpResponse> resp = SendInfer(named);
+    absl::StatusOr<HttpResponse> resp = SendInfer(named, absl::InfiniteFuture());
     if (!resp.ok()) return resp.status();
     absl::StatusOr<InferResult> result;
     if (options_.protocol == RemoteProtocol::kKServeV2) {
@@ -387,7 +442,7 @@ class RemoteModel final : public Predictor {
     return batch;
   }
 
-  absl::StatusOr<HttpResponse> SendInfer(const InputBuffer& named) {
+  absl::StatusOr<HttpResponse> SendInfer(const InputBuffer& named, absl::Time deadline) {
     // One encode buffer per thread: stops allocating once warm.
     thread_local EncodedRequest encoded;
     absl::Status s;
@@ -409,6 +464,7 @@ class RemoteModel final : public Predictor {
     req.content_type = encoded.content_type.empty() ? std::string("application/json")
                                                     : encoded.content_type;
     req.timeout = options_.timeout;
+    req.deadline = deadline;
     if (encoded.header_length > 0) {
       req.headers.Add("Inference-Header-Content-Length",
                       absl::StrCat(encoded.header_length));
@@ -465,11 +521,13 @@ class RemoteModel final : public Predictor {
     return HttpErrorStatus(resp.status, WhereText(method, path), text);
   }
 
-  absl::StatusOr<HttpResponse> Get(const std::string& path) {
+  absl::StatusOr<HttpResponse> Get(const std::string& path,
+                                   absl::Time deadline = absl::InfiniteFuture()) {
     HttpRequest req;
     req.method = HttpMethod::kGet;
     req.path = path;
     req.timeout = options_.timeout;
+    req.deadline = deadline;
     return transport_->Send(req);
   }
 
@@ -485,10 +543,14 @@ class RemoteModel final : public Predictor {
   }
 
   absl::StatusOr<bool> Health(const std::string& path) {
-    if (absl::Status s = RequireV2("health endpoints"); !s.ok()) return s;
-    absl::StatusOr<HttpResponse> resp = Get(path);
-    if (!resp.ok()) return resp.status();
-    return resp->status == 200;
+    try {
+      if (absl::Status s = RequireV2("health endpoints"); !s.ok()) return s;
+      absl::StatusOr<HttpResponse> resp = Get(path);
+      if (!resp.ok()) return resp.status();
+      return resp->status == 200;
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::Health");
+    }
   }
 
   absl::Status RequireV2(absl::string_view what) const {
@@ -498,18 +560,22 @@ class RemoteModel final : public Predictor {
   }
 
   absl::Status RepositoryCall(absl::string_view what, const std::string& path) {
-    if (absl::Status s = RequireV2(absl::StrCat("repository ", what)); !s.ok()) {
-      return s;
+    try {
+      if (absl::Status s = RequireV2(absl::StrCat("repository ", what)); !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<HttpResponse> resp = Post(path, "{}");
+      if (!resp.ok()) return resp.status();
+      return CheckReply(*resp, HttpMethod::kPost, path);
+    } catch (...) {
+      return detail::CurrentExceptionStatus("RemoteModel::RepositoryCall");
     }
-    absl::StatusOr<HttpResponse> resp = Post(path, "{}");
-    if (!resp.ok()) return resp.status();
-    return CheckReply(*resp, HttpMethod::kPost, path);
   }
 
-  absl::StatusOr<ModelMetadata> FetchV2Metadata() {
+  absl::StatusOr<ModelMetadata> FetchV2Metadata(absl::Time deadline) {
     const std::string path =
         KServeV2ModelMetadataPath(options_.model, options_.version);
-    absl::StatusOr<HttpResponse> resp = Get(path);
+    absl::StatusOr<HttpResponse> resp = Get(path, deadline);
     if (!resp.ok()) return resp.status();
     if (absl::Status s = CheckReply(*resp, HttpMethod::kGet, path); !s.ok()) {
       return s;
@@ -519,8 +585,8 @@ class RemoteModel final : public Predictor {
     return md;
   }
 
-  absl::StatusOr<ModelSignature> FetchSignature() {
-    absl::StatusOr<ModelMetadata> md = GetModelMetadata();
+  absl::StatusOr<ModelSignature> FetchSignature(absl::Time deadline = absl::InfiniteFuture()) {
+    absl::StatusOr<ModelMetadata> md = GetModelMetadataWithin(deadline);
     if (!md.ok()) return md.status();
     if (md->inputs.empty() || md->outputs.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -532,16 +598,16 @@ class RemoteModel final : public Predictor {
     return sig;
   }
 
-  absl::StatusOr<std::shared_ptr<const ModelSignature>> CachedSignature()
-      ABSL_LOCKS_EXCLUDED(mu_) {
+  absl::StatusOr<std::shared_ptr<const ModelSignature>> CachedSignature(
+      absl::Time deadline = absl::InfiniteFuture()) ABSL_LOCKS_EXCLUDED(mu_) {
     {
-      absl::MutexLock lock(&mu_);
+      detail::MutexLock lock(&mu_);
       if (signature_ != nullptr) return signature_;
     }
-    absl::StatusOr<ModelSignature> fetched = FetchSignature();
+    absl::StatusOr<ModelSignature> fetched = FetchSignature(deadline);
     if (!fetched.ok()) return fetched.status();
     auto sig = std::make_shared<const ModelSignature>(*std::move(fetched));
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     if (signature_ == nullptr) signature_ = std::move(sig);
     return signature_;
   }
@@ -549,7 +615,7 @@ class RemoteModel final : public Predictor {
   const RemoteModelOptions options_;
   const std::shared_ptr<HttpTransport> transport_;
   std::string infer_path_;
-  absl::Mutex mu_;
+  detail::Mutex mu_;
   std::shared_ptr<const ModelSignature> signature_ ABSL_GUARDED_BY(mu_);
 };
 

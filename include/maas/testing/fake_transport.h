@@ -42,8 +42,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "maas/core/detail/mutex.h"
 #include "maas/remote/http.h"
 
 namespace maas {
@@ -59,6 +59,7 @@ struct RecordedRequest {
   std::string body;
   std::string content_type;
   absl::Duration timeout = absl::InfiniteDuration();
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // FakeTransport
@@ -94,7 +95,7 @@ class FakeTransport final : public HttpTransport {
   // first, oldest first.
   void Enqueue(HttpMethod method, absl::string_view path,
                absl::StatusOr<HttpResponse> reply) {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     queued_[Key(method, path)].push_back(std::move(reply));
   }
   void EnqueueJson(HttpMethod method, absl::string_view path, std::string json,
@@ -110,7 +111,7 @@ class FakeTransport final : public HttpTransport {
   //
   // The reply for requests nothing else matches.
   void SetDefault(absl::StatusOr<HttpResponse> reply) {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     default_ = std::move(reply);
     has_default_ = true;
   }
@@ -119,7 +120,7 @@ class FakeTransport final : public HttpTransport {
   //
   // Records the request and returns the scripted reply.
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     RecordedRequest rec;
     rec.method = request.method;
     rec.path = request.path;
@@ -127,6 +128,7 @@ class FakeTransport final : public HttpTransport {
     rec.body = std::string(request.body);
     rec.content_type = request.content_type;
     rec.timeout = request.timeout;
+    rec.deadline = request.deadline;
     requests_.push_back(std::move(rec));
     const std::string key = Key(request.method, request.path);
     auto q = queued_.find(key);
@@ -148,7 +150,7 @@ class FakeTransport final : public HttpTransport {
   //
   // Copies of every request received so far, oldest first.
   std::vector<RecordedRequest> requests() const {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     return requests_;
   }
 
@@ -156,7 +158,7 @@ class FakeTransport final : public HttpTransport {
   //
   // How many requests for `method` + `path` were received.
   std::size_t CountRequests(HttpMethod method, absl::string_view path) const {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     std::size_t n = 0;
     for (const RecordedRequest& r : requests_) {
       if (r.method == method && r.path == path) ++n;
@@ -166,7 +168,7 @@ class FakeTransport final : public HttpTransport {
 
   // FakeTransport::ClearRequests()
   void ClearRequests() {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     requests_.clear();
   }
 
@@ -184,7 +186,7 @@ class FakeTransport final : public HttpTransport {
  private:
   void SetStanding(HttpMethod method, absl::string_view path,
                    absl::StatusOr<HttpResponse> reply) {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     standing_.insert_or_assign(Key(method, path), std::move(reply));
   }
 
@@ -193,7 +195,7 @@ class FakeTransport final : public HttpTransport {
   }
 
   const std::string base_url_;
-  mutable absl::Mutex mu_;
+  mutable detail::Mutex mu_;
   std::map<std::string, absl::StatusOr<HttpResponse>> standing_
       ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::deque<absl::StatusOr<HttpResponse>>> queued_

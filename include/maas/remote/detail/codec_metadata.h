@@ -1,77 +1,108 @@
 // Internal decoders of the small metadata replies (server and model metadata,
-// repository index, TF Serving status and metadata). They are small, so they
-// use an nlohmann DOM, parsed without exceptions. Not part of the public API.
+// repository index, TF Serving status and metadata). They read with the
+// streaming `JsonReader` (codec_json_reader.h), not a DOM: its nesting is
+// bounded, nothing recurses without limit, a key repeated in one object is
+// an error (`ObjectReader`), and an allocation failure is an exception the
+// decoder's own `catch` turns into a status (freeing an nlohmann DOM, by
+// contrast, allocates inside a destructor, where a failure terminates).
+// Not part of the public API.
 
 #ifndef MAAS_REMOTE_DETAIL_CODEC_METADATA_H_
 #define MAAS_REMOTE_DETAIL_CODEC_METADATA_H_
 
-#include <charconv>
+#include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <set>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "maas/core/data_type.h"
+#include "maas/core/detail/exception.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/shape.h"
-#include "maas/detail/strict_json.h"
+#include "maas/remote/detail/codec_json_reader.h"
 #include "maas/remote/inference.h"
-#include "nlohmann/json.hpp"
 
 namespace maas {
 namespace detail {
 
-using Json = nlohmann::json;
+// ObjectReader
+//
+// Iterates the members of a JSON object, failing the reader when a key
+// repeats (the message names it).
+//
+//   ObjectReader obj(&r);
+//   while (obj.Next()) { if (obj.key() == "name") ...; else r.SkipValue(1); }
+//   if (r.failed()) ...
+class ObjectReader {
+ public:
+  // Starts the object; fails the reader unless the next value is one.
+  explicit ObjectReader(JsonReader* r) : r_(r) { ok_ = r_->Expect('{'); }
 
-// Parses `body` with the strict rules of detail/strict_json.h (bounded
-// nesting, no repeated keys), without exceptions; `what` prefixes the
-// message (kDataLoss, or kResourceExhausted when memory runs out).
-inline absl::StatusOr<Json> ParseJsonDom(absl::string_view body, absl::string_view what) {
-  absl::StatusOr<Json> doc = ParseStrictJson(body);
-  if (!doc.ok()) {
-    return absl::Status(doc.status().code(), absl::StrCat(what, ": ", doc.status().message()));
-  }
-  return doc;
-}
-
-// A string member, or a scalar's JSON text (versions are numbers on some
-// servers); "" when absent or null.
-inline std::string ScalarText(const Json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_primitive()) return it->dump();
-  return "";
-}
-
-// An integer from a JSON number or a decimal string (protobuf JSON writes
-// int64 as strings).
-inline bool JsonToInt64(const Json& v, std::int64_t* out) {
-  if (v.is_number_integer()) {
-    *out = v.get<std::int64_t>();
+  // True with key() set while members remain (the value follows).
+  bool Next() {
+    if (!ok_ || !r_->NextMember(&first_, &key_)) return false;
+    if (!seen_.insert(key_).second) {
+      r_->Fail(absl::StrCat("key '", key_.substr(0, 64), "' appears twice"));
+      return false;
+    }
     return true;
   }
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (d >= -9.2e18 && d <= 9.2e18 && static_cast<double>(static_cast<std::int64_t>(d)) == d) {
-      *out = static_cast<std::int64_t>(d);
-      return true;
-    }
-    return false;
+  const std::string& key() const { return key_; }
+
+ private:
+  JsonReader* r_;
+  bool ok_ = false;
+  bool first_ = true;
+  std::string key_;
+  std::set<std::string> seen_;
+};
+
+// Reads a string as it is; a number or bool as its JSON text (versions are
+// numbers on some servers); null, an object or an array as "".
+inline bool ReadScalarText(JsonReader* r, std::string* out) {
+  out->clear();
+  const char c = r->Peek();
+  if (c == '"') return r->ReadString(out);
+  absl::string_view span;
+  if (!r->SkipValueSpan(&span)) return false;
+  if (c != '{' && c != '[' && span != "null") out->assign(span.data(), span.size());
+  return true;
+}
+
+// Reads an integer from a JSON number or a decimal string (protobuf JSON
+// writes int64 as strings). Sets *ok false (reader not failed) when the
+// value is neither.
+inline bool ReadFlexibleInt64(JsonReader* r, std::int64_t* out, bool* ok) {
+  *ok = false;
+  const char c = r->Peek();
+  if (c == '"') {
+    std::string text;
+    if (!r->ReadString(&text)) return false;
+    *ok = absl::SimpleAtoi(text, out);
+    return true;
   }
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
-    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  if (c == '-' || (c >= '0' && c <= '9')) {
+    absl::string_view span;
+    if (!r->SkipValueSpan(&span)) return false;
+    JsonReader sub(span);
+    *ok = sub.ReadInt64(out) && sub.AtEnd();
+    return true;
   }
-  return false;
+  return r->SkipValue(1);
+}
+
+// Turns a reader failure into the decoder's kDataLoss status.
+inline absl::Status ReaderError(absl::string_view what, const JsonReader& r) {
+  return absl::DataLossError(absl::StrCat(what, ": ", r.error()));
 }
 
 // A metadata shape: dims >= -1, at most Shape::kMaxRank.
@@ -82,132 +113,197 @@ inline absl::StatusOr<Shape> JsonToSpecShape(const std::vector<std::int64_t>& di
   return s;
 }
 
-inline absl::StatusOr<std::vector<TensorSpec>> DecodeKServeV2TensorList(
-    const Json& doc, const char* key) {
-  std::vector<TensorSpec> specs;
-  auto it = doc.find(key);
-  if (it == doc.end() || it->is_null()) return specs;
-  const std::string where = absl::StrCat("kserve v2 model metadata: '", key, "'");
-  if (!it->is_array()) return absl::DataLossError(absl::StrCat(where, " is not a list"));
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    const Json& t = (*it)[i];
-    if (!t.is_object()) {
-      return absl::DataLossError(absl::StrCat(where, " entry #", i, " is not an object"));
-    }
-    TensorSpec spec;
-    auto name = t.find("name");
-    if (name == t.end() || !name->is_string()) {
-      return absl::DataLossError(absl::StrCat(where, " entry #", i, " has no name"));
-    }
-    spec.name = name->get<std::string>();
-    const std::string what = absl::StrCat("kserve v2 model metadata: tensor '", spec.name, "'");
-    auto dt = t.find("datatype");
-    if (dt == t.end() || !dt->is_string()) {
-      return absl::DataLossError(absl::StrCat(what, " has no datatype"));
-    }
-    absl::StatusOr<DataType> parsed = ParseDataType(dt->get<std::string>());
-    if (!parsed.ok()) {
-      return absl::DataLossError(absl::StrCat(what, ": ", parsed.status().message()));
-    }
-    spec.dtype = *parsed;
-    auto sh = t.find("shape");
-    if (sh == t.end() || !sh->is_array()) {
-      return absl::DataLossError(absl::StrCat(what, " has no shape list"));
-    }
-    std::vector<std::int64_t> dims;
-    for (const Json& d : *sh) {
-      std::int64_t v;
-      if (!JsonToInt64(d, &v)) {
-        return absl::DataLossError(absl::StrCat(what, ": shape ", sh->dump(), " is not a list of integers"));
-      }
-      dims.push_back(v);
-    }
-    absl::StatusOr<Shape> shape = JsonToSpecShape(dims, what);
-    if (!shape.ok()) return shape.status();
-    spec.shape = *shape;
-    specs.push_back(std::move(spec));
+// Reads one tensor of a V2 metadata "inputs"/"outputs" list.
+inline absl::Status ReadKServeV2TensorSpec(JsonReader* r, absl::string_view list,
+                                           std::size_t index, TensorSpec* spec) {
+  const std::string where = absl::StrCat("kserve v2 model metadata: '", list, "'");
+  if (r->Peek() != '{') {
+    return absl::DataLossError(absl::StrCat(where, " entry #", index, " is not an object"));
   }
-  return specs;
+  bool has_name = false, has_dtype = false, has_shape = false, dims_ok = true;
+  std::string datatype;
+  std::vector<std::int64_t> dims;
+  ObjectReader obj(r);
+  while (obj.Next()) {
+    if (obj.key() == "name" && r->Peek() == '"') {
+      if (!r->ReadString(&spec->name)) break;
+      has_name = true;
+    } else if (obj.key() == "datatype" && r->Peek() == '"') {
+      if (!r->ReadString(&datatype)) break;
+      has_dtype = true;
+    } else if (obj.key() == "shape" && r->Peek() == '[') {
+      has_shape = true;
+      r->Expect('[');
+      bool first = true;
+      while (r->NextElement(&first)) {
+        std::int64_t d = 0;
+        bool ok = false;
+        if (!ReadFlexibleInt64(r, &d, &ok)) break;
+        dims_ok = dims_ok && ok;
+        if (dims.size() <= Shape::kMaxRank) dims.push_back(d);
+      }
+      if (r->failed()) break;
+    } else if (!r->SkipValue(1)) {
+      break;
+    }
+  }
+  if (r->failed()) return ReaderError(where, *r);
+  if (!has_name) return absl::DataLossError(absl::StrCat(where, " entry #", index, " has no name"));
+  const std::string what = absl::StrCat("kserve v2 model metadata: tensor '", spec->name, "'");
+  if (!has_dtype) return absl::DataLossError(absl::StrCat(what, " has no datatype"));
+  absl::StatusOr<DataType> parsed = ParseDataType(datatype);
+  if (!parsed.ok()) return absl::DataLossError(absl::StrCat(what, ": ", parsed.status().message()));
+  spec->dtype = *parsed;
+  if (!has_shape) return absl::DataLossError(absl::StrCat(what, " has no shape list"));
+  if (!dims_ok) return absl::DataLossError(absl::StrCat(what, ": shape is not a list of integers"));
+  absl::StatusOr<Shape> shape = JsonToSpecShape(dims, what);
+  if (!shape.ok()) return shape.status();
+  spec->shape = *shape;
+  return absl::OkStatus();
+}
+
+inline absl::Status ReadKServeV2TensorList(JsonReader* r, absl::string_view key,
+                                           std::vector<TensorSpec>* specs) {
+  if (r->Peek() == 'n') return r->ReadNull() ? absl::OkStatus()
+                                             : ReaderError("kserve v2 model metadata", *r);
+  if (r->Peek() != '[') {
+    if (!r->SkipValue(1)) return ReaderError("kserve v2 model metadata", *r);
+    return absl::DataLossError(absl::StrCat("kserve v2 model metadata: '", key, "' is not a list"));
+  }
+  r->Expect('[');
+  bool first = true;
+  while (r->NextElement(&first)) {
+    TensorSpec spec;
+    if (absl::Status s = ReadKServeV2TensorSpec(r, key, specs->size(), &spec); !s.ok()) return s;
+    specs->push_back(std::move(spec));
+  }
+  if (r->failed()) return ReaderError("kserve v2 model metadata", *r);
+  return absl::OkStatus();
 }
 
 inline absl::StatusOr<ModelMetadata> DecodeKServeV2ModelMetadataJson(absl::string_view body) {
+  constexpr absl::string_view kWhat = "kserve v2 model metadata";
   try {
-    absl::StatusOr<Json> doc = ParseJsonDom(body, "kserve v2 model metadata");
-    if (!doc.ok()) return doc.status();
-    if (!doc->is_object()) {
-      return absl::DataLossError("kserve v2 model metadata: not a JSON object");
-    }
+    JsonReader r(body);
+    if (r.Peek() != '{') return absl::DataLossError(absl::StrCat(kWhat, ": not a JSON object"));
     ModelMetadata md;
-    md.name = ScalarText(*doc, "name");
-    md.platform = ScalarText(*doc, "platform");
-    auto v = doc->find("versions");
-    if (v != doc->end() && v->is_array()) {
-      for (const Json& e : *v) {
-        if (e.is_string()) md.versions.push_back(e.get<std::string>());
-        else if (e.is_number()) md.versions.push_back(e.dump());
+    ObjectReader obj(&r);
+    while (obj.Next()) {
+      const std::string& k = obj.key();
+      if (k == "name") {
+        if (!ReadScalarText(&r, &md.name)) break;
+      } else if (k == "platform") {
+        if (!ReadScalarText(&r, &md.platform)) break;
+      } else if (k == "versions" && r.Peek() == '[') {
+        r.Expect('[');
+        bool first = true;
+        while (r.NextElement(&first)) {
+          std::string v;
+          const char c = r.Peek();
+          if (!ReadScalarText(&r, &v)) break;
+          if (c == '"' || c == '-' || (c >= '0' && c <= '9')) md.versions.push_back(std::move(v));
+        }
+        if (r.failed()) break;
+      } else if (k == "inputs" || k == "outputs") {
+        if (absl::Status s = ReadKServeV2TensorList(&r, k, k == "inputs" ? &md.inputs : &md.outputs);
+            !s.ok()) {
+          return s;
+        }
+      } else if (!r.SkipValue(1)) {
+        break;
       }
     }
-    absl::StatusOr<std::vector<TensorSpec>> in = DecodeKServeV2TensorList(*doc, "inputs");
-    if (!in.ok()) return in.status();
-    absl::StatusOr<std::vector<TensorSpec>> out = DecodeKServeV2TensorList(*doc, "outputs");
-    if (!out.ok()) return out.status();
-    md.inputs = std::move(*in);
-    md.outputs = std::move(*out);
+    if (!r.failed() && !r.AtEnd()) r.Fail("unexpected text after the JSON");
+    if (r.failed()) return ReaderError(kWhat, r);
     return md;
-  } catch (const std::exception& e) {  // backstop: nothing may escape
-    return absl::DataLossError(absl::StrCat("kserve v2 model metadata: ", e.what()));
+  } catch (...) {  // backstop: nothing may escape (allocation failure)
+    return CurrentExceptionStatus(kWhat);
   }
 }
 
 inline absl::StatusOr<ServerMetadata> DecodeKServeV2ServerMetadataJson(absl::string_view body) {
+  constexpr absl::string_view kWhat = "kserve v2 server metadata";
   try {
-    absl::StatusOr<Json> doc = ParseJsonDom(body, "kserve v2 server metadata");
-    if (!doc.ok()) return doc.status();
-    if (!doc->is_object()) {
-      return absl::DataLossError("kserve v2 server metadata: not a JSON object");
-    }
+    JsonReader r(body);
+    if (r.Peek() != '{') return absl::DataLossError(absl::StrCat(kWhat, ": not a JSON object"));
     ServerMetadata md;
-    md.name = ScalarText(*doc, "name");
-    md.version = ScalarText(*doc, "version");
-    for (const char* key : {"extensions", "extenstion"}) {  // TorchServe's spelling
-      auto it = doc->find(key);
-      if (it == doc->end() || !it->is_array()) continue;
-      for (const Json& e : *it) {
-        if (e.is_string()) md.extensions.push_back(e.get<std::string>());
+    ObjectReader obj(&r);
+    while (obj.Next()) {
+      const std::string& k = obj.key();
+      if (k == "name") {
+        if (!ReadScalarText(&r, &md.name)) break;
+      } else if (k == "version") {
+        if (!ReadScalarText(&r, &md.version)) break;
+      } else if ((k == "extensions" || k == "extenstion") && r.Peek() == '[') {  // TorchServe's spelling
+        r.Expect('[');
+        bool first = true;
+        while (r.NextElement(&first)) {
+          if (r.Peek() == '"') {
+            std::string e;
+            if (!r.ReadString(&e)) break;
+            md.extensions.push_back(std::move(e));
+          } else if (!r.SkipValue(1)) {
+            break;
+          }
+        }
+        if (r.failed()) break;
+      } else if (!r.SkipValue(1)) {
+        break;
       }
     }
+    if (!r.failed() && !r.AtEnd()) r.Fail("unexpected text after the JSON");
+    if (r.failed()) return ReaderError(kWhat, r);
     return md;
-  } catch (const std::exception& e) {  // backstop
-    return absl::DataLossError(absl::StrCat("kserve v2 server metadata: ", e.what()));
+  } catch (...) {
+    return CurrentExceptionStatus(kWhat);
   }
 }
 
 inline absl::StatusOr<std::vector<RepositoryModel>> DecodeKServeV2RepositoryIndexJson(
     absl::string_view body) {
+  constexpr absl::string_view kWhat = "kserve v2 repository index";
   try {
-    absl::StatusOr<Json> doc = ParseJsonDom(body, "kserve v2 repository index");
-    if (!doc.ok()) return doc.status();
-    if (!doc->is_array()) {
-      return absl::DataLossError("kserve v2 repository index: not a JSON list");
-    }
+    JsonReader r(body);
+    if (r.Peek() != '[') return absl::DataLossError(absl::StrCat(kWhat, ": not a JSON list"));
+    r.Expect('[');
     std::vector<RepositoryModel> models;
-    for (std::size_t i = 0; i < doc->size(); ++i) {
-      const Json& m = (*doc)[i];
-      auto name = m.is_object() ? m.find("name") : m.end();
-      if (!m.is_object() || name == m.end() || !name->is_string()) {
-        return absl::DataLossError(absl::StrCat(
-            "kserve v2 repository index: entry #", i, " is not an object with a name"));
+    bool first = true;
+    while (r.NextElement(&first)) {
+      const std::size_t i = models.size();
+      if (r.Peek() != '{') {
+        return absl::DataLossError(
+            absl::StrCat(kWhat, ": entry #", i, " is not an object with a name"));
       }
-      RepositoryModel r;
-      r.name = name->get<std::string>();
-      r.version = ScalarText(m, "version");
-      r.state = ScalarText(m, "state");
-      r.reason = ScalarText(m, "reason");
-      models.push_back(std::move(r));
+      RepositoryModel m;
+      bool has_name = false;
+      ObjectReader obj(&r);
+      while (obj.Next()) {
+        const std::string& k = obj.key();
+        if (k == "name" && r.Peek() == '"') {
+          if (!r.ReadString(&m.name)) break;
+          has_name = true;
+        } else if (k == "version") {
+          if (!ReadScalarText(&r, &m.version)) break;
+        } else if (k == "state") {
+          if (!ReadScalarText(&r, &m.state)) break;
+        } else if (k == "reason") {
+          if (!ReadScalarText(&r, &m.reason)) break;
+        } else if (!r.SkipValue(1)) {
+          break;
+        }
+      }
+      if (r.failed()) break;
+      if (!has_name) {
+        return absl::DataLossError(
+            absl::StrCat(kWhat, ": entry #", i, " is not an object with a name"));
+      }
+      models.push_back(std::move(m));
     }
+    if (!r.failed() && !r.AtEnd()) r.Fail("unexpected text after the JSON");
+    if (r.failed()) return ReaderError(kWhat, r);
     return models;
-  } catch (const std::exception& e) {  // backstop
-    return absl::DataLossError(absl::StrCat("kserve v2 repository index: ", e.what()));
+  } catch (...) {
+    return CurrentExceptionStatus(kWhat);
   }
 }
 
@@ -232,99 +328,212 @@ inline bool TfDataTypeToDataType(absl::string_view tf, DataType* out) {
   return false;
 }
 
-inline absl::StatusOr<std::vector<TensorSpec>> DecodeTfTensorMap(const Json& sig,
-                                                                 const char* key) {
-  std::vector<TensorSpec> specs;
-  auto it = sig.find(key);
-  if (it == sig.end() || it->is_null()) return specs;
-  const std::string where = absl::StrCat("tf serving model metadata: '", key, "'");
-  if (!it->is_object()) return absl::DataLossError(absl::StrCat(where, " is not an object"));
-  for (auto m = it->begin(); m != it->end(); ++m) {
-    TensorSpec spec;
-    spec.name = m.key();
-    const std::string what = absl::StrCat("tf serving model metadata: tensor '", spec.name, "'");
-    const Json& t = m.value();
-    if (!t.is_object()) return absl::DataLossError(absl::StrCat(what, " is not an object"));
-    auto dt = t.find("dtype");
-    if (dt == t.end() || !dt->is_string() ||
-        !TfDataTypeToDataType(dt->get_ref<const std::string&>(), &spec.dtype)) {
-      return absl::DataLossError(absl::StrCat(
-          what, ": dtype ", dt == t.end() ? std::string("missing") : dt->dump(),
-          " has no maas datatype"));
-    }
-    std::vector<std::int64_t> dims;
-    auto ts = t.find("tensor_shape");
-    if (ts != t.end() && ts->is_object()) {
-      auto unknown = ts->find("unknown_rank");
-      if (unknown != ts->end() && unknown->is_boolean() && unknown->get<bool>()) {
-        return absl::DataLossError(absl::StrCat(what, ": shape of unknown rank"));
+// Reads one TensorInfo of a TF signature_def ({"dtype": ..., "tensor_shape":
+// {"dim": [{"size": n}, ...], "unknown_rank": bool}, ...}).
+inline absl::Status ReadTfTensorInfo(JsonReader* r, TensorSpec* spec) {
+  const std::string what = absl::StrCat("tf serving model metadata: tensor '", spec->name, "'");
+  if (r->Peek() != '{') {
+    if (!r->SkipValue(1)) return ReaderError(what, *r);
+    return absl::DataLossError(absl::StrCat(what, " is not an object"));
+  }
+  std::string dtype_text = "missing";
+  bool dtype_ok = false, unknown_rank = false, dims_ok = true;
+  std::vector<std::int64_t> dims;
+  ObjectReader obj(r);
+  while (obj.Next()) {
+    if (obj.key() == "dtype") {
+      if (r->Peek() == '"') {
+        if (!r->ReadString(&dtype_text)) break;
+        dtype_ok = TfDataTypeToDataType(dtype_text, &spec->dtype);
+      } else {
+        absl::string_view span;
+        if (!r->SkipValueSpan(&span)) break;
+        dtype_text = std::string(span.substr(0, 64));
       }
-      auto dim = ts->find("dim");
-      if (dim != ts->end() && dim->is_array()) {
-        for (const Json& d : *dim) {
-          std::int64_t size = -1;
-          auto sz = d.is_object() ? d.find("size") : d.end();
-          if (d.is_object() && sz != d.end() && !JsonToInt64(*sz, &size)) {
-            return absl::DataLossError(absl::StrCat(what, ": bad dim ", d.dump()));
+    } else if (obj.key() == "tensor_shape" && r->Peek() == '{') {
+      ObjectReader shape(r);
+      while (shape.Next()) {
+        if (shape.key() == "unknown_rank" && (r->Peek() == 't' || r->Peek() == 'f')) {
+          absl::string_view span;
+          if (!r->SkipValueSpan(&span)) break;
+          unknown_rank = span == "true";
+        } else if (shape.key() == "dim" && r->Peek() == '[') {
+          r->Expect('[');
+          bool first = true;
+          while (r->NextElement(&first)) {
+            std::int64_t size = -1;
+            if (r->Peek() == '{') {
+              ObjectReader dim(r);
+              while (dim.Next()) {
+                if (dim.key() == "size") {
+                  bool ok = false;
+                  if (!ReadFlexibleInt64(r, &size, &ok)) break;
+                  dims_ok = dims_ok && ok;
+                } else if (!r->SkipValue(1)) {
+                  break;
+                }
+              }
+              if (r->failed()) break;
+            } else if (!r->SkipValue(1)) {
+              break;
+            }
+            if (dims.size() <= Shape::kMaxRank) dims.push_back(size);
           }
-          dims.push_back(size);
+          if (r->failed()) break;
+        } else if (!r->SkipValue(1)) {
+          break;
         }
       }
+      if (r->failed()) break;
+    } else if (!r->SkipValue(1)) {
+      break;
     }
-    absl::StatusOr<Shape> shape = JsonToSpecShape(dims, what);
-    if (!shape.ok()) return shape.status();
-    spec.shape = *shape;
-    specs.push_back(std::move(spec));
   }
-  return specs;
+  if (r->failed()) return ReaderError(what, *r);
+  if (!dtype_ok) {
+    return absl::DataLossError(absl::StrCat(what, ": dtype ", dtype_text, " has no maas datatype"));
+  }
+  if (unknown_rank) return absl::DataLossError(absl::StrCat(what, ": shape of unknown rank"));
+  if (!dims_ok) return absl::DataLossError(absl::StrCat(what, ": bad dim size"));
+  absl::StatusOr<Shape> shape = JsonToSpecShape(dims, what);
+  if (!shape.ok()) return shape.status();
+  spec->shape = *shape;
+  return absl::OkStatus();
+}
+
+// Reads a signature's "inputs" or "outputs" map of TensorInfo.
+inline absl::Status ReadTfTensorMap(JsonReader* r, absl::string_view key,
+                                    std::vector<TensorSpec>* specs) {
+  const std::string where = absl::StrCat("tf serving model metadata: '", key, "'");
+  if (r->Peek() == 'n') return r->ReadNull() ? absl::OkStatus() : ReaderError(where, *r);
+  if (r->Peek() != '{') {
+    if (!r->SkipValue(1)) return ReaderError(where, *r);
+    return absl::DataLossError(absl::StrCat(where, " is not an object"));
+  }
+  ObjectReader obj(r);
+  while (obj.Next()) {
+    TensorSpec spec;
+    spec.name = obj.key();
+    if (absl::Status s = ReadTfTensorInfo(r, &spec); !s.ok()) return s;
+    specs->push_back(std::move(spec));
+  }
+  if (r->failed()) return ReaderError(where, *r);
+  // A protobuf map has no order: sort by name, so the signature does not
+  // depend on how the server happened to write it.
+  std::sort(specs->begin(), specs->end(),
+            [](const TensorSpec& a, const TensorSpec& b) { return a.name < b.name; });
+  return absl::OkStatus();
 }
 
 inline absl::StatusOr<ModelMetadata> DecodeTfModelMetadataJson(absl::string_view body,
                                                                absl::string_view signature_name) {
+  constexpr absl::string_view kWhat = "tf serving model metadata";
   try {
-    absl::StatusOr<Json> doc = ParseJsonDom(body, "tf serving model metadata");
-    if (!doc.ok()) return doc.status();
-    if (!doc->is_object()) {
-      return absl::DataLossError("tf serving model metadata: not a JSON object");
-    }
+    JsonReader r(body);
+    if (r.Peek() != '{') return absl::DataLossError(absl::StrCat(kWhat, ": not a JSON object"));
     ModelMetadata md;
     md.platform = "tensorflow";
-    auto spec = doc->find("model_spec");
-    if (spec != doc->end() && spec->is_object()) {
-      md.name = ScalarText(*spec, "name");
-      std::string v = ScalarText(*spec, "version");
-      if (!v.empty()) md.versions.push_back(std::move(v));
-    }
-    const Json* defs = nullptr;
-    auto meta = doc->find("metadata");
-    if (meta != doc->end() && meta->is_object()) {
-      auto sd = meta->find("signature_def");
-      if (sd != meta->end() && sd->is_object()) {
-        auto inner = sd->find("signature_def");
-        if (inner != sd->end() && inner->is_object()) defs = &*inner;
+    bool has_defs = false, found = false;
+    std::vector<std::string> names;
+    ObjectReader top(&r);
+    while (top.Next()) {
+      if (top.key() == "model_spec" && r.Peek() == '{') {
+        ObjectReader spec(&r);
+        while (spec.Next()) {
+          if (spec.key() == "name") {
+            if (!ReadScalarText(&r, &md.name)) break;
+          } else if (spec.key() == "version") {
+            std::string v;
+            if (!ReadScalarText(&r, &v)) break;
+            if (!v.empty()) md.versions.push_back(std::move(v));
+          } else if (!r.SkipValue(1)) {
+            break;
+          }
+        }
+        if (r.failed()) break;
+      } else if (top.key() == "metadata" && r.Peek() == '{') {
+        ObjectReader meta(&r);
+        while (meta.Next()) {
+          if (meta.key() != "signature_def" || r.Peek() != '{') {
+            if (!r.SkipValue(1)) break;
+            continue;
+          }
+          ObjectReader sd(&r);
+          while (sd.Next()) {
+            if (sd.key() != "signature_def" || r.Peek() != '{') {
+              if (!r.SkipValue(1)) break;
+              continue;
+            }
+            has_defs = true;
+            ObjectReader defs(&r);
+            while (defs.Next()) {
+              names.push_back(defs.key());
+              if (defs.key() != signature_name || r.Peek() != '{') {
+                if (!r.SkipValue(1)) break;
+                continue;
+              }
+              found = true;
+              ObjectReader sig(&r);
+              while (sig.Next()) {
+                if (sig.key() == "inputs" || sig.key() == "outputs") {
+                  if (absl::Status s = ReadTfTensorMap(
+                          &r, sig.key(), sig.key() == "inputs" ? &md.inputs : &md.outputs);
+                      !s.ok()) {
+                    return s;
+                  }
+                } else if (!r.SkipValue(1)) {
+                  break;
+                }
+              }
+              if (r.failed()) break;
+            }
+            if (r.failed()) break;
+          }
+          if (r.failed()) break;
+        }
+        if (r.failed()) break;
+      } else if (!r.SkipValue(1)) {
+        break;
       }
     }
-    if (defs == nullptr) {
+    if (!r.failed() && !r.AtEnd()) r.Fail("unexpected text after the JSON");
+    if (r.failed()) return ReaderError(kWhat, r);
+    if (!has_defs) {
       return absl::DataLossError(
           "tf serving model metadata: no metadata.signature_def.signature_def object");
     }
-    auto sig = defs->find(std::string(signature_name));
-    if (sig == defs->end() || !sig->is_object()) {
-      std::vector<std::string> names;
-      for (auto d = defs->begin(); d != defs->end(); ++d) names.push_back(d.key());
+    if (!found) {
       return absl::NotFoundError(absl::StrCat(
           "tf serving model metadata: no signature '", signature_name, "' (the model has ",
           names.empty() ? std::string("none") : absl::StrJoin(names, ", "), ")"));
     }
-    absl::StatusOr<std::vector<TensorSpec>> in = DecodeTfTensorMap(*sig, "inputs");
-    if (!in.ok()) return in.status();
-    absl::StatusOr<std::vector<TensorSpec>> out = DecodeTfTensorMap(*sig, "outputs");
-    if (!out.ok()) return out.status();
-    md.inputs = std::move(*in);
-    md.outputs = std::move(*out);
     return md;
-  } catch (const std::exception& e) {  // backstop
-    return absl::DataLossError(absl::StrCat("tf serving model metadata: ", e.what()));
+  } catch (...) {
+    return CurrentExceptionStatus(kWhat);
+  }
+}
+
+// Reads {"ready": bool} (KServe V1 model readiness); nullopt-like false in
+// *found when the body is not such an object.
+inline bool DecodeReadyFlag(absl::string_view body, bool* ready) {
+  try {
+    JsonReader r(body);
+    if (r.Peek() != '{') return false;
+    bool found = false;
+    ObjectReader obj(&r);
+    while (obj.Next()) {
+      if (obj.key() == "ready" && (r.Peek() == 't' || r.Peek() == 'f')) {
+        absl::string_view span;
+        if (!r.SkipValueSpan(&span)) return false;
+        *ready = span == "true";
+        found = true;
+      } else if (!r.SkipValue(1)) {
+        return false;
+      }
+    }
+    return found && !r.failed() && r.AtEnd();
+  } catch (...) {
+    return false;
   }
 }
 

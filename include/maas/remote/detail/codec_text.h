@@ -5,6 +5,7 @@
 #ifndef MAAS_REMOTE_DETAIL_CODEC_TEXT_H_
 #define MAAS_REMOTE_DETAIL_CODEC_TEXT_H_
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -14,12 +15,10 @@
 #include <system_error>
 #include <type_traits>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "maas/core/data_type.h"
-#include "maas/detail/strict_json.h"
-#include "nlohmann/json.hpp"
+#include "maas/remote/detail/codec_json_reader.h"
 
 namespace maas {
 namespace detail {
@@ -285,28 +284,45 @@ inline void AppendPrintable(std::string* out, absl::string_view text) {
   if (text.size() > kMaxErrorText) out->append("...");
 }
 
-// The message of an error body: the "error" (or "detail", "message") member
-// of a JSON object, else the body itself; made printable and cut to
-// kMaxErrorText bytes either way. Bodies longer than 64 KiB are not parsed
-// (an error text is short; a huge body is cut, not decoded). Never fails.
+// The message of an error body: the "error" (or else "detail", or else
+// "message") member of a JSON object, its text if a string and its JSON text
+// otherwise; else the body itself; made printable and cut to kMaxErrorText
+// bytes either way. Bodies over 64 KiB are not decoded. Read with the streaming JsonReader (no DOM, bounded
+// nesting). Never fails.
 inline std::string ErrorMessageFromBody(absl::string_view body) {
   std::string out;
   try {
-    constexpr std::size_t kMaxParsed = std::size_t{64} << 10;
-    if (body.size() <= kMaxParsed) {
-      absl::StatusOr<nlohmann::json> doc = ParseStrictJson(body);
-      if (doc.ok() && doc->is_object()) {
-        for (const char* key : {"error", "detail", "message"}) {
-          auto it = doc->find(key);
-          if (it == doc->end()) continue;
-          if (it->is_string()) {
-            AppendPrintable(&out, it->get_ref<const std::string&>());
-          } else {
-            // Nesting is bounded by ParseStrictJson, so dump() cannot recurse
-            // deeply.
-            AppendPrintable(&out, it->dump(-1, ' ', true,
-                                           nlohmann::json::error_handler_t::replace));
-          }
+    JsonReader r(body);
+    // An error text is short: a body over 64 KiB is cut, not decoded.
+    if (body.size() <= (std::size_t{64} << 10) && r.Peek() == '{') {
+      static constexpr absl::string_view kKeys[] = {"error", "detail", "message"};
+      std::string texts[3];
+      bool found[3] = {false, false, false};
+      bool first = true;
+      std::string key;
+      r.Expect('{');
+      while (r.NextMember(&first, &key)) {
+        int slot = -1;
+        for (int k = 0; k < 3; ++k) {
+          if (key == kKeys[k] && !found[k]) slot = k;
+        }
+        if (slot < 0) {
+          if (!r.SkipValue(1)) break;
+          continue;
+        }
+        if (r.Peek() == '"') {
+          if (!r.ReadString(&texts[slot])) break;
+        } else {
+          absl::string_view span;
+          if (!r.SkipValueSpan(&span)) break;
+          texts[slot].assign(span.data(), std::min(span.size(), kMaxErrorText + 1));
+        }
+        found[slot] = true;
+      }
+      if (!r.failed() && r.AtEnd()) {
+        for (int k = 0; k < 3; ++k) {
+          if (!found[k]) continue;
+          AppendPrintable(&out, texts[k]);
           return out;
         }
       }

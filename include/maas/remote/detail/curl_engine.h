@@ -251,6 +251,7 @@ class CurlConnection {
     std::size_t header_bytes = 0;
     bool any_reply = false;
     bool too_large = false;
+    bool out_of_memory = false;
     bool head_too_large = false;
     bool read_timeout = false;
     bool write_timeout = false;
@@ -320,19 +321,23 @@ class CurlConnection {
 
   // Socket callbacks: libcurl's own behaviour (plain socket()/close()), plus
   // a record of the connection's socket for IdleAndClean().
-  static curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* addr) {
+  static curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* addr) noexcept {
     auto* self = static_cast<CurlConnection*>(user);
     const curl_socket_t fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd != CURL_SOCKET_BAD) self->socket_ = fd;
     return fd;
   }
-  static int CloseSocket(void* user, curl_socket_t fd) {
+  static int CloseSocket(void* user, curl_socket_t fd) noexcept {
     auto* self = static_cast<CurlConnection*>(user);
     if (self->socket_ == fd) self->socket_ = CURL_SOCKET_BAD;
     return ::close(fd);
   }
 
-  static std::size_t OnBody(char* data, std::size_t size, std::size_t nmemb, void* user) {
+  // libcurl's callbacks are called from C: nothing may be thrown through
+  // them. An allocation failure aborts the transfer and is reported as
+  // kOutOfMemory.
+  static std::size_t OnBody(char* data, std::size_t size, std::size_t nmemb,
+                            void* user) noexcept {
     auto* st = static_cast<State*>(user);
     const std::size_t n = size * nmemb;
     st->any_reply = true;
@@ -341,13 +346,27 @@ class CurlConnection {
       st->too_large = true;
       return 0;  // abort: CURLE_WRITE_ERROR
     }
-    st->out->body.append(data, n);
+    try {
+      st->out->body.append(data, n);
+    } catch (...) {
+      st->out_of_memory = true;
+      return 0;
+    }
     st->last_progress = absl::Now();
     return n;
   }
 
-  static std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb, void* user) {
-    auto* st = static_cast<State*>(user);
+  static std::size_t OnHeader(char* data, std::size_t size, std::size_t nmemb,
+                              void* user) noexcept {
+    try {
+      return OnHeaderLine(data, size, nmemb, static_cast<State*>(user));
+    } catch (...) {
+      static_cast<State*>(user)->out_of_memory = true;
+      return 0;
+    }
+  }
+
+  static std::size_t OnHeaderLine(char* data, std::size_t size, std::size_t nmemb, State* st) {
     const std::size_t n = size * nmemb;
     st->any_reply = true;
     st->last_progress = absl::Now();
@@ -392,7 +411,7 @@ class CurlConnection {
   // Tracks upload/download progress for the idle timeouts in Perform(),
   // and stops the transfer at the deadline from inside libcurl too.
   static int OnProgress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t ultotal,
-                        curl_off_t ulnow) {
+                        curl_off_t ulnow) noexcept {
     auto* st = static_cast<State*>(user);
     const absl::Time now = absl::Now();
     st->ul_total = ultotal;
@@ -419,6 +438,9 @@ class CurlConnection {
     if (state_.too_large) {
       return WireFailure{TransportFailure::kResponseTooLarge,
                          absl::StrCat("limit ", opts.max_response_bytes, " bytes"), false};
+    }
+    if (state_.out_of_memory) {
+      return WireFailure{TransportFailure::kOutOfMemory, "while receiving the reply", false};
     }
     if (state_.head_too_large) {
       return WireFailure{TransportFailure::kMalformedReply, "header block over 65536 bytes", false};

@@ -478,35 +478,74 @@ inline absl::Status TfServingDecodePredictResponseInto(absl::string_view body,
   }
 }
 
-inline absl::StatusOr<std::vector<TfServingModelVersionStatus>> TfServingDecodeModelStatus(
+namespace detail {
+
+// The TF Serving model status reply ({"model_version_status": [{"version",
+// "state", "status": {"error_code", "error_message"}}]}).
+inline absl::StatusOr<std::vector<TfServingModelVersionStatus>> DecodeTfModelStatusJson(
     absl::string_view body) {
+  constexpr absl::string_view kWhat = "tf serving model status";
   try {
-    absl::StatusOr<detail::Json> doc = detail::ParseJsonDom(body, "tf serving model status");
-    if (!doc.ok()) return doc.status();
-    auto list = doc->is_object() ? doc->find("model_version_status") : doc->end();
-    if (!doc->is_object() || list == doc->end() || !list->is_array()) {
-      return absl::DataLossError("tf serving model status: no 'model_version_status' list");
+    JsonReader r(body);
+    if (r.Peek() != '{') {
+      return absl::DataLossError(absl::StrCat(kWhat, ": no 'model_version_status' list"));
     }
     std::vector<TfServingModelVersionStatus> out;
-    for (const detail::Json& e : *list) {
-      if (!e.is_object()) {
-        return absl::DataLossError("tf serving model status: an entry is not an object");
+    bool has_list = false;
+    ObjectReader top(&r);
+    while (top.Next()) {
+      if (top.key() != "model_version_status" || r.Peek() != '[') {
+        if (!r.SkipValue(1)) break;
+        continue;
       }
-      TfServingModelVersionStatus st;
-      st.version = detail::ScalarText(e, "version");
-      st.state = detail::ScalarText(e, "state");
-      auto status = e.find("status");
-      if (status != e.end() && status->is_object()) {
-        st.error_code = detail::ScalarText(*status, "error_code");
-        st.error_message = detail::ScalarText(*status, "error_message");
+      has_list = true;
+      r.Expect('[');
+      bool first = true;
+      while (r.NextElement(&first)) {
+        if (r.Peek() != '{') return absl::DataLossError(absl::StrCat(kWhat, ": an entry is not an object"));
+        TfServingModelVersionStatus st;
+        ObjectReader e(&r);
+        while (e.Next()) {
+          if (e.key() == "version") {
+            if (!ReadScalarText(&r, &st.version)) break;
+          } else if (e.key() == "state") {
+            if (!ReadScalarText(&r, &st.state)) break;
+          } else if (e.key() == "status" && r.Peek() == '{') {
+            ObjectReader status(&r);
+            while (status.Next()) {
+              if (status.key() == "error_code") {
+                if (!ReadScalarText(&r, &st.error_code)) break;
+              } else if (status.key() == "error_message") {
+                if (!ReadScalarText(&r, &st.error_message)) break;
+              } else if (!r.SkipValue(1)) {
+                break;
+              }
+            }
+            if (r.failed()) break;
+          } else if (!r.SkipValue(1)) {
+            break;
+          }
+        }
+        if (r.failed()) break;
+        if (st.error_code.empty()) st.error_code = "OK";  // proto3 JSON omits defaults
+        out.push_back(std::move(st));
       }
-      if (st.error_code.empty()) st.error_code = "OK";  // proto3 JSON omits defaults
-      out.push_back(std::move(st));
+      if (r.failed()) break;
     }
+    if (!r.failed() && !r.AtEnd()) r.Fail("unexpected text after the JSON");
+    if (r.failed()) return ReaderError(kWhat, r);
+    if (!has_list) return absl::DataLossError(absl::StrCat(kWhat, ": no 'model_version_status' list"));
     return out;
-  } catch (const std::exception& e) {  // backstop
-    return absl::DataLossError(absl::StrCat("tf serving model status: ", e.what()));
+  } catch (...) {
+    return CurrentExceptionStatus(kWhat);
   }
+}
+
+}  // namespace detail
+
+inline absl::StatusOr<std::vector<TfServingModelVersionStatus>> TfServingDecodeModelStatus(
+    absl::string_view body) {
+  return detail::DecodeTfModelStatusJson(body);
 }
 
 inline absl::StatusOr<ModelMetadata> TfServingDecodeModelMetadata(
