@@ -17,8 +17,9 @@ cd "$(dirname "$0")/.."
 
 CORE_PKGS=(build-essential cmake pkg-config git ca-certificates
            nlohmann-json3-dev libabsl-dev doctest-dev libcurl4-openssl-dev)
-# libcpp-httplib-dev + libssl-dev: the in-process test servers only.
-EXTRA_PKGS=(libcpp-httplib-dev libssl-dev
+# libcpp-httplib-dev + libssl-dev: the in-process test servers only;
+# clang-14 + libclang-rt-14-dev: libFuzzer (tools/test.d/40-fuzz.sh).
+EXTRA_PKGS=(libcpp-httplib-dev libssl-dev clang-14 libclang-rt-14-dev
             python3 python3-venv python3-dev libeigen3-dev libbenchmark-dev
             g++-aarch64-linux-gnu qemu-user wrk curl ninja-build
             gfortran libopenmpi-dev openmpi-bin)  # Fortran module, MPI example

@@ -211,7 +211,10 @@ class Http1ReplyReader {
   }
 
   static bool IsTokenChar(unsigned char c) {
-    return absl::ascii_isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+    // (Not strchr: it would find NUL, the terminator of its own string.)
+    return absl::ascii_isalnum(c) ||
+           absl::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+               absl::string_view::npos;
   }
   // Python's bytes \s plus NUL: not allowed inside a field value or reason.
   static bool IsBadValueChar(unsigned char c) {
