@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -28,6 +29,8 @@ constexpr int kCallsPerThread = 40;
 int Hammer(maas::Predictor& model) {
   static const auto local64 = maas_test::LoadMlp16<double>();
   std::atomic<int> bad{0};
+  std::mutex mu;
+  std::string first_error;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -37,12 +40,16 @@ int Hammer(maas::Predictor& model) {
         const std::size_t rows = 1 + (i + t) % 4;
         std::vector<float> x(rows * 16), y(rows * 8, -7.f);
         for (float& v : x) v = d(rng);
+        // Unnamed views: matched to the server's tensors by position.
         absl::Status s = model.Predict(
-            {maas::ConstTensorView("input", absl::MakeConstSpan(x),
+            {maas::ConstTensorView("", absl::MakeConstSpan(x),
                                    {static_cast<std::int64_t>(rows), 16})},
-            {maas::TensorView("output", absl::MakeSpan(y), {static_cast<std::int64_t>(rows), 8})});
+            {maas::TensorView("", absl::MakeSpan(y), {static_cast<std::int64_t>(rows), 8})});
         if (!s.ok()) {
-          bad.fetch_add(1);
+          if (bad.fetch_add(1) == 0) {
+            std::lock_guard<std::mutex> lock(mu);
+            first_error = s.ToString();
+          }
           continue;
         }
         std::vector<double> x64(x.begin(), x.end()), want(rows * 8);
@@ -60,6 +67,7 @@ int Hammer(maas::Predictor& model) {
     });
   }
   for (auto& th : threads) th.join();
+  if (!first_error.empty()) MESSAGE("first failure: " << first_error);
   return bad.load();
 }
 

@@ -5,9 +5,11 @@
 // header injection through options and requests, credentials in URLs, and
 // unsolicited bytes on an idle keep-alive connection.
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -265,6 +267,40 @@ TEST_CASE_TEMPLATE("a per-request absolute deadline caps every wait", E, PlainEn
   CHECK(took < absl::Milliseconds(500));
   r.deadline = absl::Now() - absl::Milliseconds(1);
   CHECK(Make<E>(s.url())->Send(r).status().code() == absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_CASE_TEMPLATE("many threads share one transport and each gets its own reply", E, PlainEngine,
+                   CurlEngine) {
+  ScriptedServer s([](int fd, int) {
+    while (true) {
+      const std::string req = ScriptedServer::ReadRequest(fd);
+      if (req.empty()) return;
+      const std::string body = req.substr(req.find("\r\n\r\n") + 4);
+      ScriptedServer::WriteAll(fd, absl::StrCat("HTTP/1.1 200 OK\r\nContent-Length: ", body.size(),
+                                                "\r\n\r\n", body));
+    }
+  });
+  HttpTransportOptions opts;
+  opts.max_idle_connections = 4;
+  auto t = Make<E>(s.url(), opts);
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 8; ++k) {
+    threads.emplace_back([&, k] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string body = absl::StrCat("thread ", k, " request ", i);
+        HttpRequest r;
+        r.method = HttpMethod::kPost;
+        r.path = "/echo";
+        r.body = body;
+        auto resp = t->Send(r);
+        if (resp.ok() && resp->body == body) good.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(good.load() == 400);
+  CHECK(s.connections() <= 16);
 }
 
 }  // TEST_SUITE

@@ -12,7 +12,8 @@
 // interface so every wait ends exactly at the read/write timeout (no byte
 // moved for that long) or the deadline; the write callback
 // stops at `max_response_bytes` and the header callback at 64 KiB of header
-// lines. An idle HTTP/1.x connection with bytes waiting (or closed) is not
+// lines. A reply that arrived before a failed upload ended (a 413 and a
+// close) is read from the socket as libcurl closes it and returned. An idle HTTP/1.x connection with bytes waiting (or closed) is not
 // reused: the call closes it and opens a fresh one (libcurl itself would read those bytes
 // as the next reply).
 //
@@ -171,8 +172,15 @@ class CurlConnection {
     out->headers = HttpHeaders();
     out->body.clear();
     errbuf_[0] = '\0';
+    early_reply_.clear();
     const CURLcode rc = Perform(deadline);
     used_ = true;
+    if (rc == CURLE_SEND_ERROR && !early_reply_.empty()) {
+      // The server answered before reading the whole request and closed
+      // (a 413 during a large upload): libcurl stopped at the failed send,
+      // but the answer had arrived; CloseSocket() kept its bytes.
+      if (ParseEarlyReply(opts, out)) return std::nullopt;
+    }
     if (rc == CURLE_OK) {
       long code = 0;
       curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
@@ -330,7 +338,50 @@ class CurlConnection {
   static int CloseSocket(void* user, curl_socket_t fd) noexcept {
     auto* self = static_cast<CurlConnection*>(user);
     if (self->socket_ == fd) self->socket_ = CURL_SOCKET_BAD;
+    // Closing while the request body is still going out (a failed send):
+    // keep whatever reply already arrived, for ParseEarlyReply().
+    const State& st = self->state_;
+    if (st.opts != nullptr && st.ul_total > 0 && st.last_ul < st.ul_total) {
+      try {
+        char buf[16384];
+        const std::size_t cap = st.opts->max_response_bytes + (std::size_t{64} << 10);
+        while (self->early_reply_.size() < cap) {
+          const ssize_t n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+          if (n <= 0) break;
+          self->early_reply_.append(buf, static_cast<std::size_t>(n));
+        }
+      } catch (...) {
+        self->early_reply_.clear();
+      }
+    }
     return ::close(fd);
+  }
+
+  // Reads a complete HTTP/1.x reply from early_reply_ (true) or gives up.
+  bool ParseEarlyReply(const HttpTransportOptions& opts, HttpResponse* out) {
+    class StringSource final : public ByteSource {
+     public:
+      explicit StringSource(const std::string& s) : s_(s) {}
+      std::optional<WireFailure> Read(char* dst, std::size_t cap, std::size_t* n,
+                                      bool) override {
+        *n = std::min(cap, s_.size() - pos_);
+        std::memcpy(dst, s_.data() + pos_, *n);
+        pos_ += *n;
+        return std::nullopt;
+      }
+
+     private:
+      const std::string& s_;
+      std::size_t pos_ = 0;
+    };
+    StringSource src(early_reply_);
+    Http1ReplyReader reader;
+    HttpResponse reply;
+    if (reader.Read(src, {std::size_t{64} << 10, opts.max_response_bytes}, &reply).has_value()) {
+      return false;
+    }
+    *out = std::move(reply);
+    return true;
   }
 
   // libcurl's callbacks are called from C: nothing may be thrown through
@@ -506,6 +557,7 @@ class CurlConnection {
   bool configured_ = false;
   bool used_ = false;
   curl_socket_t socket_ = CURL_SOCKET_BAD;
+  std::string early_reply_;  // reply bytes found when a failed send closed the socket
   std::string url_;
   std::string line_;
   State state_;
