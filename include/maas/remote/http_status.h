@@ -38,7 +38,9 @@
 //   model drag does not exist
 //
 // An HTTP status travels as a payload under `kHttpStatusPayloadUrl` (read it
-// back with `HttpStatusOf()`); transport failures carry no such payload.
+// back with `HttpStatusOf()`, core/status_payload.h), and a server's
+// Retry-After as another (`RetryAfterOf()`); transport failures carry
+// neither.
 // Credentials are never part of a message: callers pass only URL and path.
 //
 // All functions are pure and thread-safe.
@@ -46,23 +48,23 @@
 #ifndef MAAS_REMOTE_HTTP_STATUS_H_
 #define MAAS_REMOTE_HTTP_STATUS_H_
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "maas/core/status_payload.h"
 
 namespace maas {
-
-// kHttpStatusPayloadUrl
-//
-// Payload key under which a status made from an HTTP reply stores the HTTP
-// status code as decimal text ("503").
-inline constexpr absl::string_view kHttpStatusPayloadUrl = "maas.dev/http_status";
 
 // TransportFailure
 //
@@ -191,10 +193,12 @@ constexpr absl::string_view HttpReasonPhrase(int http_status) {
 // `HttpStatusToCode()`, the message "<where>: HTTP <n> <reason>[: <server
 // text>]" and the HTTP status as a payload. `where` names the endpoint and
 // path (never credentials); `server_text` is the server's error text, already
-// extracted from the body and shortened by the codec. Returns OK for statuses
-// below 400.
+// extracted from the body and shortened by the codec; `retry_after` is the
+// reply's Retry-After (see `ParseRetryAfter()`), stored as a payload. Returns
+// OK for statuses below 400.
 inline absl::Status HttpErrorStatus(int http_status, absl::string_view where,
-                                    absl::string_view server_text) {
+                                    absl::string_view server_text,
+                                    std::optional<absl::Duration> retry_after = std::nullopt) {
   absl::StatusCode code = HttpStatusToCode(http_status);
   if (code == absl::StatusCode::kOk) return absl::OkStatus();
   std::string msg = absl::StrCat(where, ": HTTP ", http_status);
@@ -203,14 +207,37 @@ inline absl::Status HttpErrorStatus(int http_status, absl::string_view where,
   if (!server_text.empty()) absl::StrAppend(&msg, ": ", server_text);
   absl::Status s(code, msg);
   s.SetPayload(kHttpStatusPayloadUrl, absl::Cord(absl::StrCat(http_status)));
+  if (retry_after.has_value()) SetRetryAfter(&s, *retry_after);
   return s;
+}
+
+// ParseRetryAfter()
+//
+// The delay of an HTTP Retry-After value at time `now`: delta-seconds
+// ("120") or an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT", a past date
+// meaning 0). nullopt when the value is neither.
+inline std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
+  value = absl::StripAsciiWhitespace(value);
+  std::int64_t seconds = 0;
+  if (absl::SimpleAtoi(value, &seconds)) {
+    if (seconds < 0) return std::nullopt;
+    return absl::Seconds(std::min<std::int64_t>(seconds, 365LL * 86400));
+  }
+  absl::Time when;
+  std::string err;
+  if (absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(value), absl::UTCTimeZone(), &when,
+                      &err)) {
+    return when > now ? when - now : absl::ZeroDuration();
+  }
+  return std::nullopt;
 }
 
 // TransportErrorStatus()
 //
 // The status for a transport failure: the table's code and the message
 // "<where>: <what happened>[ (<detail>)]". `detail` adds specifics such as
-// "after 2s" or the OS error text; it must not contain credentials.
+// "after 2s" or the OS error text; it must not contain credentials. A
+// kConnectRefused failure is marked (`IsConnectRefused()`).
 inline absl::Status TransportErrorStatus(TransportFailure failure,
                                          absl::string_view where,
                                          absl::string_view detail = "") {
@@ -220,19 +247,9 @@ inline absl::Status TransportErrorStatus(TransportFailure failure,
   }
   std::string msg = absl::StrCat(where, ": ", text);
   if (!detail.empty()) absl::StrAppend(&msg, " (", detail, ")");
-  return absl::Status(TransportFailureCode(failure), msg);
-}
-
-// HttpStatusOf()
-//
-// The HTTP status stored in `s` by `HttpErrorStatus()`, or nullopt for
-// statuses that did not come from an HTTP reply.
-inline std::optional<int> HttpStatusOf(const absl::Status& s) {
-  auto payload = s.GetPayload(kHttpStatusPayloadUrl);
-  if (!payload.has_value()) return std::nullopt;
-  int value = 0;
-  if (!absl::SimpleAtoi(std::string(*payload), &value)) return std::nullopt;
-  return value;
+  absl::Status s(TransportFailureCode(failure), msg);
+  if (failure == TransportFailure::kConnectRefused) MarkConnectRefused(&s);
+  return s;
 }
 
 }  // namespace maas

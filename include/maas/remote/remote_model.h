@@ -518,7 +518,11 @@ class RemoteModel final : public Predictor {
     const std::string text = options_.protocol == RemoteProtocol::kKServeV2
                                  ? KServeV2ErrorMessage(resp.body)
                                  : TfServingErrorMessage(resp.body);
-    return HttpErrorStatus(resp.status, WhereText(method, path), text);
+    std::optional<absl::Duration> retry_after;
+    if (std::optional<absl::string_view> h = resp.Header("Retry-After")) {
+      retry_after = ParseRetryAfter(*h, absl::Now());
+    }
+    return HttpErrorStatus(resp.status, WhereText(method, path), text, retry_after);
   }
 
   absl::StatusOr<HttpResponse> Get(const std::string& path,

@@ -90,3 +90,24 @@ TEST_SUITE("HttpStatus") {
     CHECK_FALSE(maas::HttpStatusOf(absl::UnavailableError("x")).has_value());
   }
 }
+
+TEST_SUITE("Retry-After") {
+  TEST_CASE("delta-seconds and HTTP-dates are parsed; garbage is not") {
+    const absl::Time now = absl::FromUnixSeconds(1700000000);  // Tue, 14 Nov 2023 22:13:20 GMT
+    CHECK(maas::ParseRetryAfter("120", now) == absl::Seconds(120));
+    CHECK(maas::ParseRetryAfter(" 0 ", now) == absl::ZeroDuration());
+    CHECK(maas::ParseRetryAfter("Tue, 14 Nov 2023 22:13:50 GMT", now) == absl::Seconds(30));
+    CHECK(maas::ParseRetryAfter("Tue, 14 Nov 2023 22:00:00 GMT", now) == absl::ZeroDuration());
+    CHECK_FALSE(maas::ParseRetryAfter("-5", now).has_value());
+    CHECK_FALSE(maas::ParseRetryAfter("soon", now).has_value());
+    CHECK(maas::ParseRetryAfter("99999999999", now) == absl::Seconds(365LL * 86400));
+  }
+
+  TEST_CASE("an HTTP error status carries Retry-After as a payload") {
+    absl::Status s = maas::HttpErrorStatus(503, "http://h:1 POST /x", "busy", absl::Seconds(2));
+    CHECK(s.code() == absl::StatusCode::kUnavailable);
+    CHECK(maas::RetryAfterOf(s) == absl::Seconds(2));
+    CHECK(maas::HttpStatusOf(s) == 503);
+    CHECK_FALSE(maas::RetryAfterOf(maas::HttpErrorStatus(503, "w", "t")).has_value());
+  }
+}

@@ -342,3 +342,50 @@ TEST_SUITE("RemoteModel") {
     CHECK(absl::StrContains(sig.status().message(), "RemoteModelOptions::signature"));
   }
 }
+
+TEST_SUITE("RemoteModel per-call options") {
+  TEST_CASE("a 503 or 429 with Retry-After carries it (and the HTTP status) in the status") {
+    Fixture f;
+    f.fake->OnJson(maas::HttpMethod::kGet, kMetadataPath, kMetadata);
+    maas::HttpResponse busy;
+    busy.status = 429;
+    busy.headers.Add("Retry-After", "7");
+    busy.body = R"({"error":"slow down"})";
+    f.fake->On(maas::HttpMethod::kPost, kInferPath, busy);
+    std::vector<float> x = {1, 2, 3}, y = {-7, -7};
+    absl::Status s = f.model->Predict({maas::ConstTensorView("state", absl::MakeConstSpan(x), {1, 3})},
+                                      {maas::TensorView("force", absl::MakeSpan(y), {1, 2})});
+    CHECK(s.code() == absl::StatusCode::kResourceExhausted);
+    CHECK(maas::HttpStatusOf(s) == 429);
+    CHECK(maas::RetryAfterOf(s) == absl::Seconds(7));
+    CHECK(y == std::vector<float>{-7, -7});
+  }
+
+  TEST_CASE("a call deadline reaches the transport, a passed one sends nothing, the report says remote") {
+    Fixture f;
+    f.fake->OnJson(maas::HttpMethod::kGet, kMetadataPath, kMetadata);
+    f.fake->OnJson(maas::HttpMethod::kPost, kInferPath, JsonReply({1.5f, 2.5f}, 1));
+    std::vector<float> x = {1, 2, 3}, y = {0, 0};
+    const absl::Time deadline = absl::Now() + absl::Seconds(3);
+    maas::CallOptions o;
+    o.deadline = deadline;
+    maas::CallReport r;
+    REQUIRE(static_cast<maas::Predictor&>(*f.model)
+                .Predict({maas::ConstTensorView("state", absl::MakeConstSpan(x), {1, 3})},
+                         {maas::TensorView("force", absl::MakeSpan(y), {1, 2})}, o, &r)
+                .ok());
+    CHECK(y[1] == 2.5f);
+    CHECK(r.served_by == "remote");
+    CHECK(r.attempts == 1);
+    const auto reqs = f.fake->requests();
+    REQUIRE(reqs.size() == 2);  // metadata, then infer: both under the deadline
+    CHECK(reqs[0].deadline == deadline);
+    CHECK(reqs[1].deadline == deadline);
+    o.deadline = absl::Now() - absl::Milliseconds(1);
+    CHECK(static_cast<maas::Predictor&>(*f.model)
+              .Predict({maas::ConstTensorView("state", absl::MakeConstSpan(x), {1, 3})},
+                       {maas::TensorView("force", absl::MakeSpan(y), {1, 2})}, o)
+              .code() == absl::StatusCode::kDeadlineExceeded);
+    CHECK(f.fake->requests().size() == 2);
+  }
+}
