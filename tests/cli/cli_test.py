@@ -4,6 +4,8 @@ real test servers that tests/remote/server starts (KServe, PyTriton) and on
 local files. Each group is its own ctest test:
 
   cli_test.py --exe maas --group offline          usage, data errors, diff
+  cli_test.py --exe maas --group local            --local model files (skipped without
+                                                  maas::DynamicNetwork)
   cli_test.py --exe maas --group kserve --state kserve.state.json
   cli_test.py --exe maas --group pytriton --state pytriton.state.json
   cli_test.py --exe maas --group mlserver --state mlserver.state.json
@@ -238,6 +240,69 @@ class Kserve(unittest.TestCase):
         self.assertIn("NOT_FOUND", r.stderr)
 
 
+class Local(unittest.TestCase):
+    """Model files run in-process (maas::DynamicNetwork)."""
+
+    def test_predict_local_matches_numpy(self):
+        mlp = MaasMlp(MLP16)
+        x = np.random.default_rng(9).standard_normal((11, 16))
+        with tempfile.TemporaryDirectory() as d:
+            np.save(os.path.join(d, "x.npy"), x)
+            for flag, tol in (("--fp64", 1e-12), ("--fp32", 1e-5), (None, 1e-5)):
+                out = os.path.join(d, "y.npy")
+                args = ["predict", "--local", MLP16, "--input", os.path.join(d, "x.npy"),
+                        "--output", out] + ([flag] if flag else [])
+                r = maas(*args)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                y = np.load(out)
+                want = MaasMlp(MLP16).forward(x).astype(np.float64) if flag != "--fp64" else \
+                    _forward64(mlp, x)
+                err = np.abs(y - want) / np.maximum(np.abs(want), 1e-6)
+                self.assertLess(err.max(), tol, flag)
+        r = maas("predict", "--local", MLP16, "--input", "x.npy", "--fp32", "--fp64")
+        self.assertEqual(r.returncode, 1)
+
+    def test_diff_outputs(self):
+        with open(DRAG) as f:
+            doc = json.load(f)
+        doc["layers"][2]["bias"][0] += 0.01  # log10 Cd shifted by 0.01 * output_scale
+        scale = doc["postprocessing"]["output_scale"][0]
+        with tempfile.TemporaryDirectory() as d:
+            b = os.path.join(d, "b.json")
+            with open(b, "w") as f:
+                json.dump(doc, f)
+            r = maas("diff", DRAG, b, "--samples", "200")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            row = [l.split() for l in r.stdout.splitlines() if l.startswith("log10_cd ")][-1]
+            # Printed with 3 significant digits.
+            self.assertAlmostEqual(float(row[1]), 0.01 * scale, delta=5e-3 * 0.01 * scale)
+            self.assertAlmostEqual(float(row[2]), 0.01 * scale, delta=5e-3 * 0.01 * scale)
+            with open(os.path.join(d, "bad.csv"), "w") as f:
+                f.write("1,2\n")
+            r = maas("diff", DRAG, b, "--inputs", os.path.join(d, "bad.csv"))
+            self.assertEqual(r.returncode, 3)
+            self.assertIn("2 columns, the models take 1 inputs", r.stderr)
+
+    def test_diff_softmax_agreement(self):
+        pipe = os.path.join(ROOT, "examples", "data", "pipe_regime.json")
+        r = maas("diff", pipe, pipe)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("arg-max class agrees on 1000 of 1000 rows (100.00%)", r.stdout)
+
+    def test_perf_local(self):
+        r = maas("perf", "--local", MLP16, "--batch-sizes", "1,64", "--concurrency", "1,2",
+                 "--requests", "200", "--seconds", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"local\s+64\s+2\s+200\s")
+
+
+def _forward64(mlp, x):
+    h = (x - mlp.mean) / mlp.std
+    for w, b, act in mlp.layers:
+        h = act(h @ w + b)
+    return h * mlp.scale + mlp.offset
+
+
 class Pytriton(unittest.TestCase):
     def test_metadata_and_a_restricted_index(self):
         u = url()
@@ -273,16 +338,22 @@ def main():
     a = argparse.ArgumentParser()
     a.add_argument("--exe", required=True)
     a.add_argument("--group", required=True,
-                   choices=["offline", "kserve", "pytriton", "mlserver"])
+                   choices=["offline", "local", "kserve", "pytriton", "mlserver"])
     a.add_argument("--state")
     a.add_argument("--python", default=None, help="Python with matplotlib for --plot")
     ARGS, rest = a.parse_known_args()
-    if ARGS.group != "offline" and not (ARGS.state and os.path.exists(ARGS.state)):
+    if ARGS.group not in ("offline", "local") and not (ARGS.state and os.path.exists(ARGS.state)):
         print(f"FAIL: no server state file {ARGS.state} (the server fixture did not start; "
               "tools/bootstrap.sh --all makes the venvs)")
         return 1
+    if ARGS.group == "local":
+        probe = maas("predict", "--local", MLP16, "--input", MLP16)
+        if "UNIMPLEMENTED" in probe.stderr:
+            print("MAAS_SKIPPED: this build of maas has no run-time-sized network "
+                  "(include/maas/local/dynamic_network.h)")
+            return 0
     suite = unittest.TestLoader().loadTestsFromTestCase(
-        {"offline": Offline, "kserve": Kserve, "pytriton": Pytriton,
+        {"offline": Offline, "local": Local, "kserve": Kserve, "pytriton": Pytriton,
          "mlserver": Mlserver}[ARGS.group])
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     return 0 if result.wasSuccessful() else 1

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "maas/core/data_type.h"
 #include "maas/core/predictor.h"
 #include "maas/remote/remote_model.h"
 
@@ -69,10 +70,17 @@ absl::StatusOr<std::unique_ptr<maas::RemoteModel>> ConnectRemote(const RemoteOpt
 // OpenLocal()
 //
 // A predictor running the model file at `path` in-process, sized at run time
-// (maas::DynamicNetwork), in double or float. `kUnimplemented` when this
-// build has no runtime-sized network.
+// (maas::DynamicNetwork), in `dtype` (kFloat32 or kFloat64; kInvalid: the
+// file's datatype). `kUnimplemented` when this build has no runtime-sized
+// network; else fails as maas::LoadDynamicModel.
 absl::StatusOr<std::unique_ptr<maas::Predictor>> OpenLocal(const std::string& path,
-                                                           bool fp32);
+                                                           maas::DataType dtype);
+
+// LocalPrecision()
+//
+// The --fp32 / --fp64 flags as a datatype for OpenLocal (kInvalid: the
+// file's). Prints and returns false when both are set.
+bool LocalPrecision(absl::string_view command, maas::DataType* dtype);
 
 // HaveLocal()
 //

@@ -5,10 +5,13 @@
 //  3. scaling: input standardisation and output scaling, max |difference|;
 //  4. weights, per layer of equal shape: max |dW|, RMS dW, ||dW|| / ||W_A||
 //     (Frobenius), the fraction of changed values, and the same for the bias;
-//  5. output divergence over --inputs rows, or --samples rows drawn from
-//     A's input standardisation (x = mean + std * N(0, 1); N(0, 1) without
-//     one): max and mean absolute and relative difference per output, and for
-//     softmax outputs how often the arg-max class agrees.
+//  5. output divergence over --inputs rows, or --samples rows drawn
+//     uniformly from mean +- sqrt(3) std of A's input standardisation (the
+//     range of uniformly spread training data with that mean and std;
+//     [-sqrt 3, sqrt 3] without one): max and mean absolute and relative
+//     difference per output (relative to |A|, floored at 1e-12), and for
+//     softmax outputs how often the arg-max class agrees. Both models run
+//     in double.
 //
 // Exit status: 0 when the diff was made (differences are its result), 2 when
 // a model file cannot be read, 3 when --inputs does not fit the models.
@@ -203,7 +206,7 @@ int Diff(const std::vector<std::string>& args) {
       return kExitUsage;
     }
     std::mt19937_64 rng(static_cast<std::uint64_t>(absl::GetFlag(FLAGS_seed)));
-    std::normal_distribution<double> normal;
+    std::uniform_real_distribution<double> uniform(-std::sqrt(3.0), std::sqrt(3.0));
     x.rows = static_cast<std::size_t>(samples);
     x.cols = n_in;
     x.values.resize(x.rows * x.cols);
@@ -211,15 +214,15 @@ int Diff(const std::vector<std::string>& args) {
       for (std::size_t c = 0; c < n_in; ++c) {
         const double mean = a->input_mean.empty() ? 0.0 : a->input_mean[c];
         const double std = a->input_std.empty() ? 1.0 : a->input_std[c];
-        x.values[r * n_in + c] = mean + std * normal(rng);
+        x.values[r * n_in + c] = mean + std * uniform(rng);
       }
     }
-    source = absl::StrCat(samples, " rows sampled from A's input standardisation (seed ",
-                          absl::GetFlag(FLAGS_seed), ")");
+    source = absl::StrCat(samples, " rows drawn uniformly from mean +- sqrt(3) std of A's "
+                          "input standardisation (seed ", absl::GetFlag(FLAGS_seed), ")");
   }
-  auto pa = OpenLocal(args[0], false);
+  auto pa = OpenLocal(args[0], maas::DataType::kFloat64);
   if (!pa.ok()) return Fail("diff", pa.status(), kExitRefused);
-  auto pb = OpenLocal(args[1], false);
+  auto pb = OpenLocal(args[1], maas::DataType::kFloat64);
   if (!pb.ok()) return Fail("diff", pb.status(), kExitRefused);
   auto ya = Run(**pa, x);
   if (!ya.ok()) return Fail("diff", ya.status(), kExitData);

@@ -23,6 +23,7 @@ ABSL_DECLARE_FLAG(std::string, local);
 ABSL_DECLARE_FLAG(std::string, input);
 ABSL_DECLARE_FLAG(std::string, output);
 ABSL_DECLARE_FLAG(bool, fp32);
+ABSL_DECLARE_FLAG(bool, fp64);
 ABSL_DECLARE_FLAG(std::string, inputs);
 ABSL_DECLARE_FLAG(int32_t, samples);
 ABSL_DECLARE_FLAG(int32_t, seed);

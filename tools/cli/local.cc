@@ -15,21 +15,20 @@
 #endif
 #if MAAS_CLI_HAVE_DYNAMIC_NETWORK
 #include "maas/local/dynamic_network.h"
-#include "maas/local/model_file.h"
 #endif
 
 namespace maas_cli {
 
 bool HaveLocal() { return MAAS_CLI_HAVE_DYNAMIC_NETWORK != 0; }
 
-absl::StatusOr<std::unique_ptr<maas::Predictor>> OpenLocal(const std::string& path, bool fp32) {
+absl::StatusOr<std::unique_ptr<maas::Predictor>> OpenLocal(const std::string& path,
+                                                           maas::DataType dtype) {
 #if MAAS_CLI_HAVE_DYNAMIC_NETWORK
-  absl::StatusOr<maas::ModelFile> file = maas::ReadModelFile(path);
-  if (!file.ok()) return file.status();
-  if (fp32) return maas::MakeDynamicModel<float>(*file, path);
-  return maas::MakeDynamicModel<double>(*file, path);
+  maas::DynamicModelOptions options;
+  options.dtype = dtype;
+  return maas::LoadDynamicModel(path, options);
 #else
-  (void)fp32;
+  (void)dtype;
   return absl::UnimplementedError(
       "running the model file '" + path +
       "' in-process needs maas::DynamicNetwork (include/maas/local/dynamic_network.h), "

@@ -43,7 +43,8 @@ ABSL_FLAG(double, timeout, 30.0, "seconds allowed for each server call");
 ABSL_FLAG(std::string, local, "", "run this maas model file in-process instead of a server model");
 ABSL_FLAG(std::string, input, "", "predict: input rows (.csv, .npy or .json)");
 ABSL_FLAG(std::string, output, "-", "predict: where to write the outputs (.csv, .npy, .json; - = stdout CSV)");
-ABSL_FLAG(bool, fp32, false, "--local: run the network in float instead of double");
+ABSL_FLAG(bool, fp32, false, "--local: run the network in float (default: the file's datatype)");
+ABSL_FLAG(bool, fp64, false, "--local: run the network in double (default: the file's datatype)");
 ABSL_FLAG(std::string, inputs, "", "diff: input rows to compare the outputs on (default: sampled)");
 ABSL_FLAG(int32_t, samples, 1000, "diff: number of sampled input rows when --inputs is not given");
 ABSL_FLAG(int32_t, seed, 1, "diff/perf: seed of the sampled inputs");
@@ -100,6 +101,18 @@ std::string Table::ToString() const {
   return out;
 }
 
+bool LocalPrecision(absl::string_view command, maas::DataType* dtype) {
+  const bool fp32 = absl::GetFlag(FLAGS_fp32), fp64 = absl::GetFlag(FLAGS_fp64);
+  if (fp32 && fp64) {
+    std::cerr << "maas " << command << ": --fp32 and --fp64 exclude each other\n";
+    return false;
+  }
+  *dtype = fp32 ? maas::DataType::kFloat32
+         : fp64 ? maas::DataType::kFloat64
+                : maas::DataType::kInvalid;
+  return true;
+}
+
 absl::StatusOr<std::unique_ptr<maas::RemoteModel>> ConnectRemote(const RemoteOptions& o) {
   maas::RemoteModelOptions opts;
   opts.model = o.model.empty() ? std::string("-") : o.model;
@@ -152,7 +165,7 @@ constexpr const char* kUsage =
     "\n"
     "options (dashes or underscores):\n"
     "  --version V --protocol v2|v1 --binary --timeout S --header 'Name: value'\n"
-    "  --input F --output F (.csv/.npy/.json, - = stdout) --fp32\n"
+    "  --input F --output F (.csv/.npy/.json, - = stdout) --fp32 --fp64 (--local precision)\n"
     "  --inputs F --samples N --seed N                                   (diff)\n"
     "  --batch-sizes 1,16,256 --concurrency 1,4 --modes json,binary,local\n"
     "  --requests N --seconds S --warmup N --csv F --plot F.png --progress bar|lines  (perf)\n"

@@ -308,7 +308,8 @@ int Perf(const std::vector<std::string>& args) {
     remote.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
     remote.connections = 2;
   }
-  const bool fp32 = absl::GetFlag(FLAGS_fp32);
+  maas::DataType local_dtype;
+  if (!LocalPrecision("perf", &local_dtype)) return kExitUsage;
   std::vector<Mode> run;
   for (const std::string& m : modes) {
     if (m == "json" || m == "binary") {
@@ -328,7 +329,7 @@ int Perf(const std::vector<std::string>& args) {
         std::cerr << "maas perf: mode 'local' needs --local FILE\n";
         return kExitUsage;
       }
-      run.push_back({"local", [local, fp32] { return OpenLocal(local, fp32); }});
+      run.push_back({"local", [local, local_dtype] { return OpenLocal(local, local_dtype); }});
     } else {
       std::cerr << "maas perf: unknown mode '" << m << "' (json, binary, local)\n";
       return kExitUsage;
@@ -348,12 +349,6 @@ int Perf(const std::vector<std::string>& args) {
                             "model '", sig->name, "': maas perf needs one FP32/FP64 input "
                             "[-1, n] and one output [-1, m]")),
                 kExitData);
-  }
-  if (fp32 != (sig->inputs[0].dtype == maas::DataType::kFloat32) && !local.empty() &&
-      !args.empty()) {
-    std::cerr << "maas perf: note: the server model is "
-              << maas::DataTypeName(sig->inputs[0].dtype) << "; the local network runs in "
-              << (fp32 ? "float" : "double") << "\n";
   }
   probe->reset();
 

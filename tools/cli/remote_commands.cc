@@ -186,7 +186,9 @@ int Predict(const std::vector<std::string>& args) {
   }
   std::unique_ptr<maas::Predictor> predictor;
   if (!local.empty()) {
-    auto p = OpenLocal(local, absl::GetFlag(FLAGS_fp32));
+    maas::DataType dtype;
+    if (!LocalPrecision("predict", &dtype)) return kExitUsage;
+    auto p = OpenLocal(local, dtype);
     if (!p.ok()) return Fail("predict", p.status(), kExitRefused);
     predictor = *std::move(p);
   } else {
