@@ -4,6 +4,8 @@
 # nothing. Run as root (or with sudo available).
 #
 #   tools/bootstrap.sh            C++ build dependencies only
+#   tools/bootstrap.sh --kserve   + python3-venv and the KServe venv only (the
+#                                   fallback demo: tools/demo.sh --fallback)
 #   tools/bootstrap.sh --all      + test extras (cross compiler, qemu, wrk,
 #                                   Eigen, Google Benchmark, gfortran, Open MPI)
 #                                   and every venv
@@ -24,11 +26,13 @@ EXTRA_PKGS=(libcpp-httplib-dev libssl-dev clang-14 libclang-rt-14-dev
             g++-aarch64-linux-gnu qemu-user wrk curl ninja-build
             gfortran libopenmpi-dev openmpi-bin)  # Fortran module, MPI example
 
-all=0
+all=0 kserve=0
 [[ "${1:-}" == "--all" ]] && all=1
+[[ "${1:-}" == "--kserve" ]] && kserve=1
 
 pkgs=("${CORE_PKGS[@]}")
 (( all )) && pkgs+=("${EXTRA_PKGS[@]}")
+(( kserve )) && pkgs+=(python3 python3-venv)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -65,4 +69,8 @@ if (( all )); then
       make_venv "$dir" "$req" ${py:+"$py"}
     done < tools/venvs.txt
   fi
+fi
+
+if (( kserve )); then
+  make_venv .venv-kserve tests/remote/server/requirements-kserve.txt
 fi

@@ -4,6 +4,12 @@
 #
 #   tools/demo.sh                   default flight, embedded drag model
 #   tools/demo.sh --speed 40 --csv flight.csv    options go to the example
+#   tools/demo.sh --fallback        the remote model with its local fallback:
+#                                   starts a real KServe server (Python venv
+#                                   from PyPI, ~1 min the first time) serving
+#                                   the drag model, flies against it, then
+#                                   kills and restarts it mid-flight and shows
+#                                   which backend served which steps
 #
 # The example integrates a sphere's flight with a learned drag law called
 # through maas::Predictor and compares it with the exact correlation. It needs
@@ -11,7 +17,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tools/bootstrap.sh
+fallback=0
+if [[ "${1:-}" == "--fallback" ]]; then
+  fallback=1
+  shift
+  tools/bootstrap.sh --kserve
+else
+  tools/bootstrap.sh
+fi
 mkdir -p build/demo
 log=build/demo/demo-build.log
 echo "demo: building the projectile example in build/demo (log: $log)"
@@ -21,6 +34,9 @@ if ! { cmake -S . -B build/demo -DCMAKE_BUILD_TYPE=Release \
   tail -n 40 "$log" >&2
   echo "demo: build failed (full log: $log)" >&2
   exit 1
+fi
+if (( fallback )); then
+  exec python3 tools/fallback_demo.py --exe build/demo/examples/projectile "$@"
 fi
 echo "demo: running build/demo/examples/projectile $*"
 build/demo/examples/projectile "$@"

@@ -12,6 +12,8 @@
 //   projectile --csv flight.csv     also write both trajectories
 //   projectile --remote http://127.0.0.1:8080 --remote-model drag_cd
 //                                   the same model on an inference server
+//   projectile --remote http://127.0.0.1:8080 --fallback local
+//                                   the server, with the local model as fallback
 //   projectile --help
 //
 // Exit status: 0 when the surrogate trajectory is within --tolerance of the
@@ -32,11 +34,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "maas/core/predictor.h"
 #include "maas/local/model_file.h"
 #if MAAS_PROJECTILE_REMOTE
-#include "maas/remote/httplib_transport.h"
+#include "maas/remote/http_client_transport.h"
 #include "maas/remote/remote_model.h"
+#include "maas/resilient_model.h"
 #endif
 #include "projectile/drag_cd_model.h"  // generated: kDragCdModelJson
 #include "projectile/physics.h"
@@ -55,6 +60,11 @@ struct Options {
   std::string remote_url;   // empty: run the model in-process
   std::string remote_model = "drag_cd";
   std::string protocol = "v2";
+  std::string fallback = "none";   // "local": the local model serves when the server cannot
+  double call_deadline_ms = 250;   // per-call deadline with --fallback local
+  double breaker_open_ms = 1000;   // circuit breaker's first open period
+  double step_delay_ms = 0;        // simulated work per time step
+  double progress_every = 0;       // print "progress: step N" every N steps
   double speed = 90.0;      // m/s
   double angle_deg = 30.0;  // above the horizon
   double dt = 1.0e-3;       // s
@@ -71,6 +81,14 @@ constexpr absl::string_view kUsage =
     "  --remote URL      run the drag model on an inference server at URL\n"
     "  --remote-model M  the model's name on the server (default drag_cd)\n"
     "  --protocol P      v2 (KServe V2 JSON), v2-binary or v1 (TF Serving)\n"
+    "  --fallback MODE   none, or local: with --remote, the local model (embedded or\n"
+    "                    --model) answers when the server cannot, behind the same\n"
+    "                    Predictor (retries, circuit breaker, NaN guard); prints\n"
+    "                    which backend served which steps\n"
+    "  --call-deadline-ms MS  per-call deadline with --fallback local (default 250)\n"
+    "  --breaker-open-ms MS   first open period of the circuit breaker (default 1000)\n"
+    "  --step-delay-ms MS     simulated work per time step (default 0)\n"
+    "  --progress N      print 'progress: step K' every N steps (default: never)\n"
     "  --speed M_PER_S   launch speed (default 90)\n"
     "  --angle DEG       launch angle above the horizon (default 30)\n"
     "  --dt S            time step (default 0.001)\n"
@@ -120,6 +138,24 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
             "option --protocol: expected v2, v2-binary or v1, got '", value, "'"));
       }
       o.protocol = value;
+    } else if (arg == "--fallback") {
+      if (value != "none" && value != "local") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("option --fallback: expected none or local, got '", value, "'"));
+      }
+      o.fallback = value;
+    } else if (arg == "--call-deadline-ms") {
+      s = positive(&o.call_deadline_ms);
+    } else if (arg == "--breaker-open-ms") {
+      s = positive(&o.breaker_open_ms);
+    } else if (arg == "--step-delay-ms") {
+      if (!numeric || number < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "option --step-delay-ms: expected a number >= 0, got '", value, "'"));
+      }
+      o.step_delay_ms = number;
+    } else if (arg == "--progress") {
+      s = positive(&o.progress_every);
     } else if (arg == "--speed") {
       s = positive(&o.speed);
     } else if (arg == "--angle") {
@@ -153,22 +189,7 @@ absl::StatusOr<Options> ParseArgs(int argc, char** argv) {
 // compile-time network, from --model or from the model embedded in the
 // binary, or (--remote) a model on an inference server. Nothing else in the
 // program changes.
-absl::StatusOr<std::unique_ptr<maas::Predictor>> MakePredictor(const Options& o) {
-  if (!o.remote_url.empty()) {
-#if MAAS_PROJECTILE_REMOTE
-    maas::RemoteModelOptions remote;
-    remote.model = o.remote_model;
-    remote.protocol = o.protocol == "v1" ? maas::RemoteProtocol::kTfServingV1
-                                         : maas::RemoteProtocol::kKServeV2;
-    remote.binary = o.protocol == "v2-binary";
-    absl::StatusOr<std::unique_ptr<maas::RemoteModel>> model =
-        maas::ConnectRemoteModel(o.remote_url, remote);
-    if (!model.ok()) return model.status();
-    return std::unique_ptr<maas::Predictor>(std::move(*model));
-#else
-    return absl::UnimplementedError("--remote needs maas::http (MAAS_BUILD_HTTP=ON)");
-#endif
-  }
+absl::StatusOr<std::unique_ptr<maas::Predictor>> MakeLocal(const Options& o) {
   absl::StatusOr<std::unique_ptr<maas::LocalModel<DragNet>>> model =
       o.model_path.empty()
           ? maas::LoadLocalModelFromText<DragNet>(
@@ -178,6 +199,38 @@ absl::StatusOr<std::unique_ptr<maas::Predictor>> MakePredictor(const Options& o)
           : maas::LoadLocalModel<DragNet>(o.model_path);
   if (!model.ok()) return model.status();
   return std::unique_ptr<maas::Predictor>(std::move(*model));
+}
+
+absl::StatusOr<std::unique_ptr<maas::Predictor>> MakePredictor(const Options& o) {
+  if (!o.remote_url.empty()) {
+#if MAAS_PROJECTILE_REMOTE
+    maas::RemoteModelOptions remote;
+    remote.model = o.remote_model;
+    remote.protocol = o.protocol == "v1" ? maas::RemoteProtocol::kTfServingV1
+                                         : maas::RemoteProtocol::kKServeV2;
+    remote.binary = o.protocol == "v2-binary";
+    if (o.fallback == "local") {
+      // The remote model with the local one as its fallback: one Predictor.
+      absl::StatusOr<std::unique_ptr<maas::Predictor>> local = MakeLocal(o);
+      if (!local.ok()) return local.status();
+      maas::ResilientOptions ro;
+      ro.remote = remote;
+      ro.fallback.default_timeout = absl::Milliseconds(o.call_deadline_ms);
+      ro.breaker.open_duration = absl::Milliseconds(o.breaker_open_ms);
+      return maas::ConnectWithFallback(o.remote_url, o.remote_model, *std::move(local), ro);
+    }
+    absl::StatusOr<std::unique_ptr<maas::RemoteModel>> model =
+        maas::ConnectRemoteModel(o.remote_url, remote);
+    if (!model.ok()) return model.status();
+    return std::unique_ptr<maas::Predictor>(std::move(*model));
+#else
+    return absl::UnimplementedError("--remote needs maas::http (MAAS_BUILD_HTTP=ON)");
+#endif
+  }
+  if (o.fallback != "none") {
+    return absl::InvalidArgumentError("--fallback needs --remote (the local model is the fallback)");
+  }
+  return MakeLocal(o);
 }
 
 absl::Status WriteCsv(const std::string& path, const projectile::Trajectory& a,
@@ -223,11 +276,26 @@ int Run(const Options& o) {
   auto reference = [](double re) -> absl::StatusOr<double> {
     return projectile::CliftGauvinCd(re);
   };
+  if (o.fallback == "local") surrogate->TrackBackends(absl::Milliseconds(o.call_deadline_ms));
+  // The drag law the integrator calls (4 times per RK4 step): the surrogate,
+  // plus the simulated work of a step and progress lines, when asked.
+  std::int64_t law_calls = 0;
+  auto law = [&](double re) -> absl::StatusOr<double> {
+    if (law_calls % 4 == 0) {
+      const std::int64_t step = law_calls / 4;
+      if (o.progress_every > 0 && step % static_cast<std::int64_t>(o.progress_every) == 0) {
+        std::cout << "progress: step " << step << std::endl;
+      }
+      if (o.step_delay_ms > 0) absl::SleepFor(absl::Milliseconds(o.step_delay_ms));
+    }
+    ++law_calls;
+    return (*surrogate)(re);
+  };
 
   const double angle = o.angle_deg * projectile::kPi / 180.0;
   const projectile::State launch{0.0, 0.0, o.speed * std::cos(angle), o.speed * std::sin(angle)};
   absl::StatusOr<projectile::Trajectory> got =
-      projectile::Fly(o.params, launch, o.dt, o.max_steps, *surrogate);
+      projectile::Fly(o.params, launch, o.dt, o.max_steps, law);
   absl::StatusOr<projectile::Trajectory> ref =
       projectile::Fly(o.params, launch, o.dt, o.max_steps, reference);
   for (const auto* t : {&got, &ref}) {
@@ -270,6 +338,14 @@ int Run(const Options& o) {
                c.max_position_error, c.max_error_t, 100 * c.relative_position_error());
   absl::PrintF("predict calls: %d, mean %.0f ns per call (Predictor::Predict, incl. timer)\n",
                surrogate->calls(), surrogate->mean_call_ns());
+  if (o.fallback == "local") {
+    // Which backend served which time steps (4 calls per RK4 step).
+    for (const projectile::SurrogateDrag::Segment& seg : surrogate->timeline()) {
+      absl::PrintF("served: steps %d-%d by %s%s\n", (seg.first - 1) / 4, (seg.last - 1) / 4,
+                   seg.backend,
+                   seg.reason.empty() ? std::string() : absl::StrCat(" (fallback: ", seg.reason, ")"));
+    }
+  }
   if (!o.csv_path.empty()) absl::PrintF("trajectory CSV: %s\n", o.csv_path);
   absl::PrintF("result: %s (max position error %.4f%% of range, tolerance %g%%)\n",
                pass ? "PASS" : "FAIL", 100 * c.relative_position_error(), 100 * o.tolerance);

@@ -23,14 +23,18 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "absl/time/time.h"
+#include "maas/core/call.h"
 #include "maas/core/data_type.h"
 #include "maas/core/model_signature.h"
 #include "maas/core/predictor.h"
+#include "maas/core/status_payload.h"
 #include "maas/core/tensor_view.h"
 
 namespace projectile {
@@ -87,23 +91,48 @@ class SurrogateDrag {
     double y = 0;
     absl::Status s;
     const auto start = std::chrono::steady_clock::now();
-    if (fp64_) {
-      s = predictor_->Predict(
-          {maas::ConstTensorView(input_, absl::MakeConstSpan(&x, 1), {1, 1})},
-          {maas::TensorView(output_, absl::MakeSpan(&y, 1), {1, 1})});
+    const float xf = static_cast<float>(x);
+    float yf = 0;
+    const maas::ConstTensorView in =
+        fp64_ ? maas::ConstTensorView(input_, absl::MakeConstSpan(&x, 1), {1, 1})
+              : maas::ConstTensorView(input_, absl::MakeConstSpan(&xf, 1), {1, 1});
+    const maas::TensorView out = fp64_ ? maas::TensorView(output_, absl::MakeSpan(&y, 1), {1, 1})
+                                       : maas::TensorView(output_, absl::MakeSpan(&yf, 1), {1, 1});
+    if (call_timeout_ == absl::InfiniteDuration()) {
+      s = predictor_->Predict({in}, {out});
     } else {
-      const float xf = static_cast<float>(x);
-      float yf = 0;
-      s = predictor_->Predict(
-          {maas::ConstTensorView(input_, absl::MakeConstSpan(&xf, 1), {1, 1})},
-          {maas::TensorView(output_, absl::MakeSpan(&yf, 1), {1, 1})});
-      y = yf;
+      maas::CallReport report;
+      s = predictor_->Predict({in}, {out}, maas::CallOptions::Timeout(call_timeout_), &report);
+      Record(report, s);
     }
+    if (!fp64_) y = yf;
     elapsed_ += std::chrono::steady_clock::now() - start;
     ++calls_;
     if (!s.ok()) return s;
     return std::pow(10.0, y);
   }
+
+  // SurrogateDrag::TrackBackends()
+  //
+  // From now on every call gets a deadline `timeout` from its start and a
+  // `maas::CallReport`; `timeline()` then says which backend served which
+  // calls (for a fallback chain: "remote" or "local").
+  void TrackBackends(absl::Duration timeout) { call_timeout_ = timeout; }
+
+  // Segment
+  //
+  // Calls [first, last] (1-based) served by `backend`; for a segment served
+  // by a fallback, `reason` is the primary's status code (e.g. UNAVAILABLE).
+  struct Segment {
+    std::string backend;
+    std::string reason;
+    std::int64_t first = 0, last = 0;
+  };
+
+  // SurrogateDrag::timeline()
+  //
+  // The run-length record of who served (TrackBackends() mode).
+  const std::vector<Segment>& timeline() const { return timeline_; }
 
   // calls(), mean_call_ns()
   //
@@ -134,9 +163,28 @@ class SurrogateDrag {
         output_(sig.outputs[0].name),
         fp64_(sig.inputs[0].dtype == maas::DataType::kFloat64) {}
 
+  void Record(const maas::CallReport& r, const absl::Status& s) {
+    const std::string backend = s.ok() ? std::string(r.served_by) : std::string("failed");
+    const std::string reason =
+        r.fell_back && !r.primary_status.ok()
+            ? (maas::IsCircuitOpen(r.primary_status)
+                   ? std::string("circuit open")
+                   : absl::StatusCodeToString(r.primary_status.code()))
+            : std::string();
+    const std::int64_t call = calls_ + 1;
+    if (timeline_.empty() || timeline_.back().backend != backend) {
+      timeline_.push_back(Segment{backend, reason, call, call});
+    } else {
+      timeline_.back().last = call;
+      if (timeline_.back().reason.empty()) timeline_.back().reason = reason;
+    }
+  }
+
   maas::Predictor* predictor_;
   std::string name_, version_, input_, output_;
   bool fp64_;
+  absl::Duration call_timeout_ = absl::InfiniteDuration();
+  std::vector<Segment> timeline_;
   std::int64_t calls_ = 0;
   std::chrono::steady_clock::duration elapsed_{};
 };

@@ -2,7 +2,7 @@
 """Starts and stops a real inference server for the remote tests (stdlib only).
 
   serve.py start --state FILE --python VENV_PY --ready PATH [--ready PATH ...]
-                 [--timeout S] [--lifetime S] -- ARGS...
+                 [--timeout S] [--lifetime S] [--port N] -- ARGS...
   serve.py stop --state FILE
 
 `start` picks free ports on 127.0.0.1 (ARGS may use {port}, {port2},
@@ -79,7 +79,7 @@ def start(args):
     os.makedirs(state_dir, exist_ok=True)
     if os.path.exists(args.state):
         stop(args)
-    ports = {"port": free_port(), "port2": free_port(), "port3": free_port()}
+    ports = {"port": args.port or free_port(), "port2": free_port(), "port3": free_port()}
     cmd = [a.format(state_dir=state_dir, **ports) for a in args.cmd]
     log = args.state + ".log"
     with open(log, "w", encoding="utf-8") as out:
@@ -128,6 +128,9 @@ def main():
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--lifetime", type=int, default=1800)
     p.add_argument("--cwd", default="")
+    p.add_argument("--port", type=int, default=0,
+                   help="the server's port (default: a free one); a restart test "
+                        "starts the server again on the port it had")
     argv = sys.argv[1:]
     cmd = []
     if "--" in argv:
