@@ -54,7 +54,7 @@ ABSL_FLAG(std::vector<std::string>, concurrency, std::vector<std::string>({"1", 
           "perf: numbers of concurrent clients");
 ABSL_FLAG(std::vector<std::string>, modes, std::vector<std::string>(),
           "perf: json, binary, local (default: json,binary for a server; plus local with --local)");
-ABSL_FLAG(int32_t, requests, 400, "perf: requests per measurement at most");
+ABSL_FLAG(int32_t, requests, 400, "perf: requests per remote measurement at most (local ones run --seconds)");
 ABSL_FLAG(double, seconds, 1.0, "perf: seconds per measurement at most");
 ABSL_FLAG(int32_t, warmup, 5, "perf: warm-up requests per client before measuring");
 ABSL_FLAG(std::string, csv, "", "perf: write the measurements as CSV to this file");

@@ -6,7 +6,8 @@
 // threads each own a predictor (a remote client with its own connections, or
 // a local network) and an input batch of standard-normal rows, make
 // --warmup calls, then call Predict back to back until the cell has made
-// --requests calls or --seconds have passed (checked every 20 ms). Latency
+// --requests calls (remote modes; local ones: 2e6) or --seconds have passed
+// (checked every 20 ms). Latency
 // is each call's wall time (steady_clock); throughput is successful calls
 // (and rows) per wall second from the start of the measured part to the
 // return of its last call. The client runs on the same machine as the server, so
@@ -52,6 +53,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Calls per local measurement at most (8 bytes of latency record each).
+constexpr std::int64_t kLocalMaxCalls = 2000000;
+
 struct Mode {
   std::string name;  // "remote-json", "remote-binary", "local"
   std::function<absl::StatusOr<std::unique_ptr<maas::Predictor>>()> make;
@@ -69,6 +73,9 @@ struct Cell {
   double req_per_s() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
   double rows_per_s() const { return req_per_s() * batch; }
 };
+
+// Milliseconds with 4 significant digits (local calls take microseconds).
+std::string Ms(double ms) { return absl::StrFormat("%.4g", ms); }
 
 double Percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -372,10 +379,14 @@ int Perf(const std::vector<std::string>& args) {
       if (!ls.ok()) return Fail("perf", ls.status(), kExitRefused);
       msig = *ls;
     }
+    // An in-process call takes microseconds: a request cap made for a server
+    // would end the measurement before the threads are all running, so local
+    // cells run for --seconds (at most kLocalMaxCalls calls).
+    const std::int64_t cap = m.name == "local" ? kLocalMaxCalls : requests;
     for (int b : *batches) {
       for (int c : *conc) {
         Cell cell;
-        absl::Status s = RunCell(m, msig, b, c, requests, seconds, absl::GetFlag(FLAGS_warmup),
+        absl::Status s = RunCell(m, msig, b, c, cap, seconds, absl::GetFlag(FLAGS_warmup),
                                  static_cast<std::uint32_t>(absl::GetFlag(FLAGS_seed)), progress,
                                  cells.size(), &cell);
         if (!s.ok()) {
@@ -397,8 +408,7 @@ int Perf(const std::vector<std::string>& args) {
   for (const Cell& c : cells) {
     t.Add({c.mode, absl::StrCat(c.batch), absl::StrCat(c.concurrency), absl::StrCat(c.requests),
            absl::StrFormat("%.0f", c.req_per_s()), absl::StrFormat("%.0f", c.rows_per_s()),
-           absl::StrFormat("%.3f", c.p50_ms), absl::StrFormat("%.3f", c.p90_ms),
-           absl::StrFormat("%.3f", c.p99_ms), absl::StrCat(c.errors)});
+           Ms(c.p50_ms), Ms(c.p90_ms), Ms(c.p99_ms), absl::StrCat(c.errors)});
   }
   std::cout << "maas perf: " << sig->name << " "
             << (args.empty() ? local : absl::StrCat(args[0], " ", args[1])) << "\n"
@@ -416,7 +426,7 @@ int Perf(const std::vector<std::string>& args) {
           for (const Cell& cell : cells) {
             if (cell.mode == m.name && cell.batch == b && cell.concurrency == c) {
               rate.push_back(absl::StrFormat("%.0f", cell.rows_per_s()));
-              p50.push_back(absl::StrFormat("%.3f", cell.p50_ms));
+              p50.push_back(Ms(cell.p50_ms));
             }
           }
         }
