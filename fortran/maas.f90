@@ -57,6 +57,8 @@ module maas
     private
     type(c_ptr) :: handle = c_null_ptr
   contains
+    !> status = model%load_local(path): a local network from a model file.
+    procedure :: load_local => model_load_local
     !> status = model%connect_remote(url, name [, protocol] [, timeout_seconds])
     procedure :: connect_remote => model_connect_remote
     !> status = model%input_size(n) / model%output_size(n): values per sample.
@@ -73,6 +75,13 @@ module maas
   end type maas_model
 
   interface
+    function c_maas_model_load_local(path, model) bind(c, name="maas_model_load_local")
+      import :: c_ptr, c_char, c_int
+      character(kind=c_char), intent(in) :: path(*)
+      type(c_ptr), intent(out) :: model
+      integer(c_int) :: c_maas_model_load_local
+    end function
+
     function c_maas_model_connect_remote(url, name, protocol, timeout, model) &
         bind(c, name="maas_model_connect_remote")
       import :: c_ptr, c_char, c_int, c_double
@@ -177,6 +186,22 @@ contains
     version = c_string(c_maas_version())
   end function maas_version
 
+  !> The layer list and sizes come from the file (a run-time-sized network on
+  !> maas' SIMD kernels, FP64 when the file's input is FP64, else FP32).
+  !> MAAS_NOT_FOUND for a missing file, MAAS_INVALID_ARGUMENT for an invalid
+  !> one; on failure the model is left as it was.
+  function model_load_local(self, path) result(status)
+    class(maas_model), intent(inout) :: self
+    character(len=*), intent(in) :: path
+    integer :: status
+    type(c_ptr) :: handle
+    status = int(c_maas_model_load_local(to_c(path), handle))
+    if (status == MAAS_OK) then
+      call self%free()
+      self%handle = handle
+    end if
+  end function model_load_local
+
   function model_connect_remote(self, url, name, protocol, timeout_seconds) result(status)
     class(maas_model), intent(inout) :: self
     character(len=*), intent(in) :: url, name
@@ -194,8 +219,10 @@ contains
     if (present(timeout_seconds)) timeout = real(timeout_seconds, c_double)
     status = int(c_maas_model_connect_remote(to_c(url), to_c(name), to_c(proto), timeout, &
                                              handle))
-    if (status == MAAS_OK) call self%free()
-    if (status == MAAS_OK) self%handle = handle
+    if (status == MAAS_OK) then
+      call self%free()
+      self%handle = handle
+    end if
   end function model_connect_remote
 
   function model_input_size(self, n) result(status)

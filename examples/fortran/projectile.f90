@@ -43,8 +43,9 @@ program projectile
     print '(4a)', "projectile: ", maas_status_name(status), ": ", maas_last_error()
     stop 2
   end if
-  if (model%input_size(in_size) /= MAAS_OK .or. model%output_size(out_size) /= MAAS_OK &
-      .or. in_size /= 1 .or. out_size /= 1) then
+  status = model%input_size(in_size)
+  if (status == MAAS_OK) status = model%output_size(out_size)
+  if (status /= MAAS_OK .or. in_size /= 1 .or. out_size /= 1) then
     print '(a)', "projectile: the drag model must map 1 value to 1 value"
     stop 2
   end if
@@ -89,8 +90,8 @@ program projectile
   print '(a)', "maas Fortran projectile example: drag model via the maas Fortran module"
   print '(a, i0, a, f0.3, a)', "steps: ", n, ", flight time ", landing_t, " s"
   print '(a, f0.4, a, f0.4, a)', "range: ", landing_x, " m, apex ", apex, " m"
-  print '(a, i0, a, f0.0, a)', "predict calls: ", calls, ", mean ", &
-      real(t1 - t0, dp) / real(rate, dp) * 1.0e9_dp / real(calls, dp), &
+  print '(a, i0, a, i0, a)', "predict calls: ", calls, ", mean ", &
+      nint(real(t1 - t0, dp) / real(rate, dp) * 1.0e9_dp / real(calls, dp)), &
       " ns per RK4 stage (predict + physics)"
 
 contains

@@ -28,6 +28,16 @@
 #include "maas/core/model_signature.h"
 #include "maas/core/predictor.h"
 #include "maas/core/tensor_view.h"
+// The run-time-sized network (issue 9's DynamicNetwork) gives the C API its
+// local models; a tree without it builds the rest, and local loads are then
+// MAAS_UNIMPLEMENTED.
+#if __has_include("maas/local/dynamic_network.h")
+#include "maas/local/dynamic_network.h"
+#define MAAS_C_HAS_LOCAL 1
+#else
+#define MAAS_C_HAS_LOCAL 0
+#endif
+#include "maas/resilience/fallback.h"
 #include "maas/version.h"
 #include "src/c/maas_c_internal.h"
 #if MAAS_C_HAS_HTTP
@@ -212,6 +222,54 @@ int Size(const maas_model* m, std::int64_t* size, bool input) noexcept {
   return Record(absl::OkStatus());
 }
 
+// A Predictor that forwards every call to another one. `Borrowed` does not
+// own it (FallbackPredictor::Create consumes its arguments even when it
+// fails, and a failed maas_model_fallback must leave the caller's handles
+// intact); `Chain` owns the chain and the two models it borrows from.
+class Forwarding : public maas::Predictor {
+ public:
+  explicit Forwarding(maas::Predictor* target) : target_(target) {}
+  absl::StatusOr<maas::ModelSignature> Signature() override { return target_->Signature(); }
+  absl::string_view label() const override { return target_->label(); }
+
+ protected:
+  absl::Status DoPredict(absl::Span<const maas::ConstTensorView> inputs,
+                         absl::Span<const maas::TensorView> outputs) override {
+    return target_->Predict(inputs, outputs);
+  }
+  absl::Status DoPredictCall(absl::Span<const maas::ConstTensorView> inputs,
+                             absl::Span<const maas::TensorView> outputs,
+                             const maas::CallOptions& options,
+                             maas::CallReport* report) override {
+    return target_->Predict(inputs, outputs, options, report);
+  }
+  absl::StatusOr<std::vector<maas::Tensor>> DoPredictAllocating(
+      absl::Span<const maas::ConstTensorView> inputs) override {
+    return target_->Predict(inputs);
+  }
+
+ private:
+  maas::Predictor* target_;
+};
+
+class Chain final : public Forwarding {
+ public:
+  explicit Chain(std::unique_ptr<maas::Predictor> chain)
+      : Forwarding(chain.get()), chain_(std::move(chain)) {}
+
+  // Takes the two models the chain borrows (once the chain's handle exists,
+  // so that no failure can leave the caller's handles empty).
+  void Adopt(std::unique_ptr<maas::Predictor> primary,
+             std::unique_ptr<maas::Predictor> fallback) noexcept {
+    primary_ = std::move(primary);
+    fallback_ = std::move(fallback);
+  }
+
+ private:
+  // Destroyed in reverse order: the chain (which borrows) before the models.
+  std::unique_ptr<maas::Predictor> primary_, fallback_, chain_;
+};
+
 #if MAAS_C_HAS_HTTP
 struct RemoteArgs {
   const char* url;
@@ -304,6 +362,45 @@ size_t maas_last_error_copy(char* buffer, size_t size) {
   return length;
 }
 
+int maas_model_load_local(const char* path, maas_model** model) {
+  return maas_c::Create(
+      [](const void* p) -> absl::StatusOr<std::unique_ptr<maas::Predictor>> {
+        const char* file = static_cast<const char*>(p);
+        if (file == nullptr) return absl::InvalidArgumentError("the model file path is null");
+#if MAAS_C_HAS_LOCAL
+        return maas::LoadDynamicModel(file);
+#else
+        return absl::UnimplementedError(absl::StrCat(
+            "model file '", file, "': this maas C library was built without the run-time "
+            "network (include/maas/local/dynamic_network.h)"));
+#endif
+      },
+      path, model);
+}
+
+int maas_model_load_local_text(const char* text, size_t length, const char* source,
+                               maas_model** model) {
+  struct Args {
+    const char* text;
+    size_t length;
+    const char* source;
+  } args{text, length, source};
+  return maas_c::Create(
+      [](const void* p) -> absl::StatusOr<std::unique_ptr<maas::Predictor>> {
+        const auto& a = *static_cast<const Args*>(p);
+        if (a.text == nullptr) return absl::InvalidArgumentError("the model text is null");
+#if MAAS_C_HAS_LOCAL
+        return maas::LoadDynamicModelFromText(absl::string_view(a.text, a.length),
+                                              a.source == nullptr ? "<memory>" : a.source);
+#else
+        return absl::UnimplementedError(
+            "this maas C library was built without the run-time network "
+            "(include/maas/local/dynamic_network.h)");
+#endif
+      },
+      &args, model);
+}
+
 int maas_model_connect_remote(const char* base_url, const char* model_name,
                               const char* protocol, double timeout_seconds,
                               maas_model** model) {
@@ -322,6 +419,40 @@ int maas_model_connect_remote(const char* base_url, const char* model_name,
   return maas_c::Record(absl::UnimplementedError(
       "this maas C library was built without the HTTP transport (MAAS_BUILD_HTTP=OFF)"));
 #endif
+}
+
+int maas_model_fallback(maas_model** primary, maas_model** fallback, maas_model** chain) {
+  if (chain == nullptr) {
+    return maas_c::Record(absl::InvalidArgumentError("the chain (maas_model**) argument is null"));
+  }
+  *chain = nullptr;
+  if (primary == nullptr || fallback == nullptr || *primary == nullptr || *fallback == nullptr) {
+    return maas_c::Record(absl::InvalidArgumentError(
+        "maas_model_fallback needs two models (a primary and a fallback handle)"));
+  }
+  if (*primary == *fallback) {
+    return maas_c::Record(
+        absl::InvalidArgumentError("the primary and the fallback are the same handle"));
+  }
+  return maas_c::Guard([&]() -> absl::Status {
+    maas_model* p = *primary;
+    maas_model* f = *fallback;
+    absl::StatusOr<std::unique_ptr<maas::FallbackPredictor>> made =
+        maas::FallbackPredictor::Create(std::make_unique<maas_c::Forwarding>(p->predictor.get()),
+                                        std::make_unique<maas_c::Forwarding>(f->predictor.get()));
+    if (!made.ok()) return made.status();
+    auto chained = std::make_unique<maas_c::Chain>(*std::move(made));
+    maas_c::Chain* raw = chained.get();
+    absl::StatusOr<std::unique_ptr<maas_model>> m = maas_c::Wrap(std::move(chained));
+    if (!m.ok()) return m.status();
+    raw->Adopt(std::move(p->predictor), std::move(f->predictor));
+    delete p;
+    delete f;
+    *primary = nullptr;
+    *fallback = nullptr;
+    *chain = m->release();
+    return absl::OkStatus();
+  });
 }
 
 int maas_model_input_size(const maas_model* model, int64_t* size) {

@@ -1,16 +1,19 @@
 // The C API (include/maas/c/maas.h) through its C ABI: status codes and
 // messages, no crash on bad input (null handles and pointers, wrong sizes),
-// outputs untouched on failure, and remote models against an in-process
-// KServe V2 server on 127.0.0.1 whose answers are computed independently
-// (y = x0 + 2 x1 + 0.5 in the handler).
+// outputs untouched on failure; local models (run-time-sized network) against
+// the compile-time network and a hand-computed model; remote models against
+// an in-process KServe V2 server on 127.0.0.1 whose answers are computed
+// independently (y = x0 + 2 x1 + 0.5 in the handler); fallback chains.
 #include "maas/c/maas.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "doctest/doctest.h"
+#include "maas/local/model_file.h"
 #if MAAS_C_TEST_HTTP
 #include "nlohmann/json.hpp"
 #include "remote/transport/loopback_server.h"
@@ -60,6 +63,117 @@ TEST_CASE("c api: last error copy truncates and reports the full length") {
   CHECK(maas_status_name(0) != nullptr);
   CHECK(std::string(maas_last_error()) == full);  // nor does a non-fallible call
 }
+
+#if __has_include("maas/local/dynamic_network.h")
+#define MAAS_C_TEST_LOCAL 1
+
+// The drag model of the projectile example, compile-time sized.
+using DragNet = maas::Network<double, maas::Dense<1, 12, maas::Tanh>,
+                              maas::Dense<12, 12, maas::Tanh>, maas::Dense<12, 1>>;
+
+const std::string kDragModel = std::string(MAAS_TEST_SOURCE_DIR) + "/examples/data/drag_cd.json";
+
+// x [-1, 2] -> y = x0 + 2 x1 + 0.5, FP64: the remote test server's formula.
+constexpr const char* kAffineModel = R"({"format": "maas.mlp", "format_version": 1,
+  "name": "affine",
+  "inputs": [{"name": "x", "datatype": "FP64", "shape": [-1, 2]}],
+  "outputs": [{"name": "y", "datatype": "FP64", "shape": [-1, 1]}],
+  "layers": [{"type": "dense", "units": 1, "activation": "identity",
+              "weights": [[1], [2]], "bias": [0.5]}]})";
+
+TEST_CASE("c api: local model from a file equals the compile-time network") {
+  maas_model* m = nullptr;
+  REQUIRE_MESSAGE(maas_model_load_local(kDragModel.c_str(), &m) == MAAS_OK, maas_last_error());
+  std::int64_t in = 0, out = 0;
+  int is_double = -1;
+  CHECK(maas_model_input_size(m, &in) == MAAS_OK);
+  CHECK(maas_model_output_size(m, &out) == MAAS_OK);
+  CHECK(maas_model_is_double(m, &is_double) == MAAS_OK);
+  CHECK(in == 1);
+  CHECK(out == 1);
+  CHECK(is_double == 1);
+  auto ref = maas::LoadLocalModel<DragNet>(kDragModel);
+  REQUIRE(ref.ok());
+  for (std::int64_t rows : {1, 7, 300}) {
+    CAPTURE(rows);
+    std::vector<double> x(static_cast<std::size_t>(rows)), want(x.size()), got(x.size(), -9);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = -0.5 + 0.019 * static_cast<double>(i);
+    REQUIRE((*ref)->PredictRows(x, absl::MakeSpan(want)).ok());
+    REQUIRE(maas_model_predict_f64(m, x.data(), rows, 1, got.data(), rows, 1) == MAAS_OK);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      CHECK(std::abs(got[i] - want[i]) <= 1e-12 * std::max(1.0, std::abs(want[i])));
+    }
+  }
+  maas_model_free(m);
+}
+
+TEST_CASE("c api: local model from text, hand-computed") {
+  maas_model* m = nullptr;
+  const std::string text = kAffineModel;
+  REQUIRE_MESSAGE(maas_model_load_local_text(text.data(), text.size(), "affine", &m) == MAAS_OK,
+                  maas_last_error());
+  const double x[4] = {1, 2, -3, 0.25};
+  double y[2] = {0, 0};
+  REQUIRE(maas_model_predict_f64(m, x, 2, 2, y, 2, 1) == MAAS_OK);
+  CHECK(y[0] == 5.5);
+  CHECK(y[1] == -2.0);
+  const float xf[2] = {0.5f, 0.25f};
+  float yf[1] = {0};
+  REQUIRE(maas_model_predict_f32(m, xf, 1, 2, yf, 1, 1) == MAAS_OK);
+  CHECK(yf[0] == 1.5f);
+  double untouched[2] = {-1, -1};
+  CHECK(maas_model_predict_f64(m, x, 2, 1, untouched, 2, 1) == MAAS_INVALID_ARGUMENT);
+  CHECK(untouched[0] == -1);
+  maas_model_free(m);
+}
+
+TEST_CASE("c api: local model errors are statuses with the file's name") {
+  maas_model* m = reinterpret_cast<maas_model*>(0x1);
+  CHECK(maas_model_load_local("/no/such/model.json", &m) == MAAS_NOT_FOUND);
+  CHECK(m == nullptr);
+  CHECK(std::string(maas_last_error()).find("/no/such/model.json") != std::string::npos);
+  const std::string bad = R"({"format": "maas.mlp", "format_version": 1, "layers": [)";
+  CHECK(maas_model_load_local_text(bad.data(), bad.size(), "bad.json", &m) ==
+        MAAS_INVALID_ARGUMENT);
+  CHECK(std::string(maas_last_error()).find("bad.json") != std::string::npos);
+  CHECK(maas_model_load_local(nullptr, &m) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_load_local_text(nullptr, 3, nullptr, &m) == MAAS_INVALID_ARGUMENT);
+  CHECK(maas_model_load_local(kDragModel.c_str(), nullptr) == MAAS_INVALID_ARGUMENT);
+  CHECK(m == nullptr);
+}
+
+TEST_CASE("c api: fallback chain arguments") {
+  maas_model* a = nullptr;
+  maas_model* b = nullptr;
+  maas_model* chain = reinterpret_cast<maas_model*>(0x1);
+  CHECK(maas_model_fallback(&a, &b, &chain) == MAAS_INVALID_ARGUMENT);
+  CHECK(chain == nullptr);
+  CHECK(maas_model_fallback(nullptr, nullptr, nullptr) == MAAS_INVALID_ARGUMENT);
+  REQUIRE(maas_model_load_local(kDragModel.c_str(), &a) == MAAS_OK);
+  CHECK(maas_model_fallback(&a, &a, &chain) == MAAS_INVALID_ARGUMENT);
+  const std::string text = kAffineModel;
+  REQUIRE(maas_model_load_local_text(text.data(), text.size(), "affine", &b) == MAAS_OK);
+  // [-1,1] and [-1,2] do not fit: refused, and both handles still work.
+  CHECK(maas_model_fallback(&a, &b, &chain) == MAAS_FAILED_PRECONDITION);
+  CHECK(chain == nullptr);
+  REQUIRE(a != nullptr);
+  REQUIRE(b != nullptr);
+  const double x[2] = {1, 2};
+  double y[1] = {0};
+  CHECK(maas_model_predict_f64(b, x, 1, 2, y, 1, 1) == MAAS_OK);
+  CHECK(y[0] == 5.5);
+  CHECK(maas_model_predict_f64(a, x, 1, 1, y, 1, 1) == MAAS_OK);
+  maas_model_free(a);
+  maas_model_free(b);
+}
+
+#else
+#define MAAS_C_TEST_LOCAL 0
+
+TEST_CASE("c api: local models") {
+  std::printf("MAAS_SKIPPED: include/maas/local/dynamic_network.h is not in this tree\n");
+}
+#endif  // __has_include
 
 #if MAAS_C_TEST_HTTP
 
@@ -212,6 +326,37 @@ TEST_CASE("c api: connect fails early with the server's code") {
   CHECK(maas_model_connect_remote("not a url", "affine", "v2", 0, &m) == MAAS_INVALID_ARGUMENT);
   CHECK(m == nullptr);
 }
+
+#if MAAS_C_TEST_LOCAL
+TEST_CASE("c api: fallback chain answers from the local model when the server fails") {
+  AffineServer server;
+  REQUIRE(server.ok());
+  const std::string text = kAffineModel;
+  const double x[4] = {1, 2, -3, 0.25};
+  for (const char* primary_name : {"affine", "flaky"}) {
+    CAPTURE(std::string(primary_name));
+    maas_model* remote = nullptr;
+    maas_model* local = nullptr;
+    maas_model* chain = nullptr;
+    REQUIRE(maas_model_connect_remote(server.url().c_str(), primary_name, "v2", 10.0, &remote) ==
+            MAAS_OK);
+    REQUIRE(maas_model_load_local_text(text.data(), text.size(), "affine", &local) == MAAS_OK);
+    REQUIRE_MESSAGE(maas_model_fallback(&remote, &local, &chain) == MAAS_OK, maas_last_error());
+    CHECK(remote == nullptr);  // owned by the chain now
+    CHECK(local == nullptr);
+    maas_model_free(remote);   // harmless
+    double y[2] = {0, 0};
+    REQUIRE_MESSAGE(maas_model_predict_f64(chain, x, 2, 2, y, 2, 1) == MAAS_OK, maas_last_error());
+    CHECK(y[0] == 5.5);
+    CHECK(y[1] == -2.0);
+    // A caller error is never hidden by falling back.
+    double untouched[2] = {-1, -1};
+    CHECK(maas_model_predict_f64(chain, x, 2, 1, untouched, 2, 1) == MAAS_INVALID_ARGUMENT);
+    CHECK(untouched[0] == -1);
+    maas_model_free(chain);
+  }
+}
+#endif  // MAAS_C_TEST_LOCAL
 
 #endif  // MAAS_C_TEST_HTTP
 

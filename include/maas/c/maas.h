@@ -3,7 +3,8 @@
  * -----------------------------------------------------------------------------
  *
  * The maas C API: one predict call for a model that runs in-process (from a
- * maas model file) or on an inference server (URL + model name), callable
+ * maas model file, sizes read at run time), on an inference server (URL +
+ * model name), or on a server with a local fallback, callable
  * from C, Fortran (fortran/maas.f90), or any language with a C FFI. Link the
  * compiled library `maas::c` (CMake) or `maas-c` (pkg-config).
  *
@@ -60,8 +61,8 @@ extern "C" {
 /* maas_model
  *
  * An opaque model handle: a local network or a remote model. Created by
- * `maas_model_load_local()` or `maas_model_connect_remote()`, released by
- * `maas_model_free()`. */
+ * `maas_model_load_local()`, `maas_model_connect_remote()` or
+ * `maas_model_fallback()`, released by `maas_model_free()`. */
 typedef struct maas_model maas_model;
 
 /* Status codes returned by every fallible function (absl::StatusCode). */
@@ -112,6 +113,30 @@ MAAS_C_API const char* maas_last_error(void);
  * Does not change the last error. */
 MAAS_C_API size_t maas_last_error_copy(char* buffer, size_t size);
 
+/* maas_model_load_local()
+ *
+ * A local network from the maas model file at `path` (docs/model-format.md),
+ * for which `*model` receives a new handle. The layer list and sizes come
+ * from the file at run time: the network is a `maas::DynamicNetwork` running
+ * the same SIMD kernels as the compile-time `maas::Network`, in FP64 when the
+ * file's input datatype is FP64 and in FP32 otherwise. Predict on it does not
+ * allocate (when the array type is the model's) and runs on the calling
+ * thread.
+ *
+ * Fails with MAAS_NOT_FOUND / MAAS_PERMISSION_DENIED for a file that cannot
+ * be read and MAAS_INVALID_ARGUMENT for one that is not a valid model file
+ * (the message names the file, the layer and the numbers). On failure
+ * `*model` is set to NULL. */
+MAAS_C_API int maas_model_load_local(const char* path, maas_model** model);
+
+/* maas_model_load_local_text()
+ *
+ * As `maas_model_load_local()`, from the `length` bytes of model-file text at
+ * `text` (e.g. a model compiled into the program); `source` (may be NULL)
+ * names it in messages. */
+MAAS_C_API int maas_model_load_local_text(const char* text, size_t length, const char* source,
+                                          maas_model** model);
+
 /* maas_model_connect_remote()
  *
  * A model named `model_name` on the inference server at `base_url`
@@ -129,6 +154,23 @@ MAAS_C_API size_t maas_last_error_copy(char* buffer, size_t size);
 MAAS_C_API int maas_model_connect_remote(const char* base_url, const char* model_name,
                                          const char* protocol, double timeout_seconds,
                                          maas_model** model);
+
+/* maas_model_fallback()
+ *
+ * A fallback chain: `*chain` receives a new handle that answers from
+ * `*primary` (typically a remote model) and, when that fails for a reason a
+ * fallback can help with (server down or overloaded, timeout, a reply that
+ * does not decode), from `*fallback` (typically a local model) within the
+ * same call. Caller errors (wrong sizes) are never hidden by falling back.
+ * See include/maas/resilience/fallback.h for the exact rules.
+ *
+ * Takes ownership of both handles: on success `*primary` and `*fallback` are
+ * set to NULL (freeing them afterwards is then a harmless no-op), and
+ * freeing `*chain` frees both models. On failure (MAAS_INVALID_ARGUMENT for
+ * null arguments, MAAS_FAILED_PRECONDITION when the two models' inputs and
+ * outputs do not fit each other) nothing changes hands and `*chain` is NULL. */
+MAAS_C_API int maas_model_fallback(maas_model** primary, maas_model** fallback,
+                                   maas_model** chain);
 
 /* maas_model_input_size(), maas_model_output_size()
  *
