@@ -9,7 +9,8 @@
 //     uniformly from mean +- sqrt(3) std of A's input standardisation (the
 //     range of uniformly spread training data with that mean and std;
 //     [-sqrt 3, sqrt 3] without one): max and mean absolute and relative
-//     difference per output (relative to |A|, floored at 1e-12), and for
+//     difference per output (relative to |A|, floored at 1e-3 of the
+//     output's largest |A|), and for
 //     softmax outputs how often the arg-max class agrees. Both models run
 //     in double.
 //
@@ -228,16 +229,20 @@ int Diff(const std::vector<std::string>& args) {
   if (!ya.ok()) return Fail("diff", ya.status(), kExitData);
   auto yb = Run(**pb, x);
   if (!yb.ok()) return Fail("diff", yb.status(), kExitData);
-  constexpr double kFloor = 1e-12;
+  // Relative differences divide by |A|, floored at 1e-3 of the column's
+  // largest |A| (outputs crossing zero would otherwise dominate).
+  constexpr double kFloorFraction = 1e-3;
   Table out({"output", "max |B-A|", "mean |B-A|", "max rel", "mean rel", "A range"});
   double overall_max = 0;
   for (std::size_t j = 0; j < n_out; ++j) {
     double max_abs = 0, sum_abs = 0, max_rel = 0, sum_rel = 0;
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = INFINITY, hi = -INFINITY, biggest = 0;
+    for (std::size_t r = 0; r < x.rows; ++r) biggest = std::max(biggest, std::abs(ya->at(r, j)));
+    const double floor = std::max(kFloorFraction * biggest, 1e-300);
     for (std::size_t r = 0; r < x.rows; ++r) {
       const double va = ya->at(r, j), vb = yb->at(r, j);
       const double d = std::abs(vb - va);
-      const double rel = d / std::max(std::abs(va), kFloor);
+      const double rel = d / std::max(std::abs(va), floor);
       max_abs = std::max(max_abs, d);
       sum_abs += d;
       max_rel = std::max(max_rel, rel);
