@@ -19,7 +19,9 @@
 //  * replies with NaN or Inf are refused (kDataLoss) and the local model
 //    serves instead;
 //  * the local model serves on kUnavailable, kDeadlineExceeded,
-//    kResourceExhausted, an open circuit and kDataLoss.
+//    kResourceExhausted, an open circuit, kDataLoss and kInternal (HTTP 500,
+//    not retried); caller and configuration errors (kInvalidArgument,
+//    kNotFound, kUnauthenticated, kPermissionDenied) are returned.
 // Include it with the `maas::http` target (it uses the HTTP transport).
 //
 // Example:
@@ -77,6 +79,7 @@ struct ResilientOptions {
   static FallbackOptions DefaultFallback() {
     FallbackOptions f;
     f.default_timeout = absl::Seconds(1);
+    f.on_internal = true;  // a server bug (HTTP 500) must not stop the run
     f.label = "remote+local";
     return f;
   }

@@ -16,7 +16,9 @@
 //
 // Deadlines: the call's deadline (or `default_timeout` when the caller gives
 // none) is shared: the primary gets it minus `fallback_reserve`, so the
-// fallback still has time to answer before the deadline.
+// fallback still has time to answer by the deadline; the fallback always gets
+// at least `fallback_reserve` from the moment it starts (so a primary that
+// overran its share by a timer tick still leaves the step an answer).
 //
 // Outputs are written only by the backend that succeeds. `CallReport` says
 // which one served (`served_by`), whether the call fell back and why
@@ -232,8 +234,13 @@ class FallbackPredictor final : public Predictor {
     } else if (report != nullptr) {
       report->primary_status = primary;
     }
+    // The fallback always gets at least its reserve: a primary that overran
+    // its share a little (a timer's granularity) must not leave the step
+    // without an answer.
+    CallOptions f = options;
+    if (f.has_deadline()) f.deadline = std::max(f.deadline, absl::Now() + options_.fallback_reserve);
     CallReport sub;
-    absl::Status s = CallBackend(*fallback_, /*fallback=*/true, order, options, &sub);
+    absl::Status s = CallBackend(*fallback_, /*fallback=*/true, order, f, &sub);
     detail::MergeReport(sub, report);
     if (report != nullptr) {
       report->fell_back = true;
