@@ -108,6 +108,8 @@ class CircuitBreakerPredictor final : public Predictor {
   CircuitBreakerPredictor(std::unique_ptr<Predictor> inner, CircuitBreakerOptions options = {},
                           Clock* clock = &RealClock())
       : inner_(std::move(inner)), options_(Sanitized(std::move(options))), clock_(clock),
+        open_error_(CircuitOpenError(absl::StrCat(
+            inner_->label(), ": circuit open after repeated failures; not called"))),
         open_period_(options_.open_duration),
         window_(static_cast<std::size_t>(options_.window_size), kEmpty) {}
 
@@ -145,8 +147,7 @@ class CircuitBreakerPredictor final : public Predictor {
     bool probe = false;
     if (!Admit(&probe)) {
       if (report != nullptr) report->circuit_open = true;
-      return CircuitOpenError(absl::StrCat(inner_->label(),
-                                           ": circuit open after repeated failures; not called"));
+      return open_error_;  // built once: refusing costs no allocation
     }
     CallReport sub;
     absl::Status s = inner_->Predict(inputs, outputs, call, &sub);
@@ -247,6 +248,7 @@ class CircuitBreakerPredictor final : public Predictor {
   const std::unique_ptr<Predictor> inner_;
   const CircuitBreakerOptions options_;
   Clock* const clock_;
+  const absl::Status open_error_;
   mutable detail::Mutex mu_;
   CircuitState state_ ABSL_GUARDED_BY(mu_) = CircuitState::kClosed;
   absl::Duration open_period_ ABSL_GUARDED_BY(mu_);

@@ -199,6 +199,8 @@ class FallbackPredictor final : public Predictor {
     }
     Order order;
     if (absl::Status s = ResolveViews(inputs, outputs, &order); !s.ok()) return s;
+    order.given_in = inputs;
+    order.given_out = outputs;
 
     absl::Status primary = PrimaryDisabled();
     if (primary.ok()) {
@@ -259,20 +261,46 @@ class FallbackPredictor final : public Predictor {
   struct Order {
     absl::InlinedVector<ConstTensorView, 4> in;
     absl::InlinedVector<TensorView, 4> out;
-    absl::InlinedVector<int, 4> in_map, out_map;  // primary index -> fallback index
+    // Primary index -> fallback index; empty = the identity (always, until
+    // the primary's signature is bound; afterwards the bound maps, which no
+    // longer change).
+    absl::Span<const int> in_map, out_map;
     const ModelSignature* primary_sig = nullptr;  // when bound
+    // The caller's own spans can go to that backend unchanged: given in its
+    // order, unnamed or with its names, in its datatypes.
+    bool direct_primary = false, direct_fallback = false;
+    absl::Span<const ConstTensorView> given_in;
+    absl::Span<const TensorView> given_out;
   };
+
+  // Whether `given` can be passed to a backend with `specs` (null: unknown
+  // signature) as it is. `map`: primary index -> that backend's index.
+  template <typename View>
+  static bool Direct(absl::Span<const View> given, const std::vector<TensorSpec>* specs,
+                     absl::Span<const int> map) {
+    if (specs == nullptr) {
+      for (const View& v : given) {
+        if (!v.name().empty()) return false;
+      }
+      return true;
+    }
+    if (given.size() != specs->size()) return false;
+    for (std::size_t k = 0; k < given.size(); ++k) {
+      if (!map.empty() && map[k] != static_cast<int>(k)) return false;
+      const TensorSpec& t = (*specs)[k];
+      if ((!given[k].name().empty() && given[k].name() != t.name) || given[k].dtype() != t.dtype) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   FallbackPredictor(std::unique_ptr<Predictor> primary, std::unique_ptr<Predictor> fallback,
                     FallbackOptions options, ModelSignature fallback_sig)
       : primary_(std::move(primary)),
         fallback_(std::move(fallback)),
         options_(std::move(options)),
-        fallback_sig_(std::move(fallback_sig)) {
-    // Until the primary's signature is known: positional mapping.
-    for (std::size_t i = 0; i < fallback_sig_.inputs.size(); ++i) in_map_.push_back(static_cast<int>(i));
-    for (std::size_t i = 0; i < fallback_sig_.outputs.size(); ++i) out_map_.push_back(static_cast<int>(i));
-  }
+        fallback_sig_(std::move(fallback_sig)) {}
 
   static bool Unreachable(const absl::Status& s) {
     return s.code() == absl::StatusCode::kUnavailable ||
@@ -401,7 +429,8 @@ class FallbackPredictor final : public Predictor {
         i = n;
         for (std::size_t p = 0; p < n && i == n; ++p) {
           if (pspecs != nullptr && (*pspecs)[p].name == v.name()) i = p;
-          if (fspecs[static_cast<std::size_t>(map[p])].name == v.name()) i = p;
+          const std::size_t j = map.empty() ? p : static_cast<std::size_t>(map[p]);
+          if (fspecs[j].name == v.name()) i = p;
         }
         if (i == n) {
           return absl::InvalidArgumentError(absl::StrCat(options_.label, ": unknown ", kind, " '",
@@ -419,21 +448,21 @@ class FallbackPredictor final : public Predictor {
   }
 
   absl::Status ResolveViews(absl::Span<const ConstTensorView> inputs,
-                            absl::Span<const TensorView> outputs, Order* order) const
-      ABSL_LOCKS_EXCLUDED(mu_) {
+                            absl::Span<const TensorView> outputs, Order* order) const {
     // primary_sig_ and the maps change once, in Bind(), before bound_ is set;
-    // after that they are read without the lock.
+    // after that they are read without the lock. Until then the mapping is
+    // the identity.
     if (bound_.load(std::memory_order_acquire)) {
       order->primary_sig = &*primary_sig_;
-      order->in_map.assign(in_map_.begin(), in_map_.end());
-      order->out_map.assign(out_map_.begin(), out_map_.end());
-    } else {
-      detail::MutexLock lock(&mu_);
-      if (bound_.load(std::memory_order_relaxed)) order->primary_sig = &*primary_sig_;
-      order->in_map.assign(in_map_.begin(), in_map_.end());
-      order->out_map.assign(out_map_.begin(), out_map_.end());
+      order->in_map = in_map_;
+      order->out_map = out_map_;
     }
     const ModelSignature* p = order->primary_sig;
+    order->direct_primary = Direct(inputs, p ? &p->inputs : nullptr, {}) &&
+                            Direct(outputs, p ? &p->outputs : nullptr, {});
+    order->direct_fallback = Direct(inputs, &fallback_sig_.inputs, order->in_map) &&
+                             Direct(outputs, &fallback_sig_.outputs, order->out_map);
+    if (order->direct_primary && order->direct_fallback) return absl::OkStatus();
     if (absl::Status s = Resolve(inputs, fallback_sig_.inputs, p ? &p->inputs : nullptr,
                                  order->in_map, "input", &order->in);
         !s.ok()) {
@@ -448,6 +477,9 @@ class FallbackPredictor final : public Predictor {
   // caller only on success.
   absl::Status CallBackend(Predictor& backend, bool to_fallback, const Order& order,
                            const CallOptions& options, CallReport* report) const {
+    if (to_fallback ? order.direct_fallback : order.direct_primary) {
+      return backend.Predict(order.given_in, order.given_out, options, report);
+    }
     const ModelSignature* psig = order.primary_sig;
     const std::vector<TensorSpec>* in_specs =
         to_fallback ? &fallback_sig_.inputs : (psig != nullptr ? &psig->inputs : nullptr);
@@ -463,7 +495,8 @@ class FallbackPredictor final : public Predictor {
       return specs == nullptr ? given : (*specs)[j].dtype;
     };
     auto slot = [&](bool input, std::size_t i) -> std::size_t {
-      return to_fallback ? static_cast<std::size_t>((input ? order.in_map : order.out_map)[i]) : i;
+      const absl::Span<const int> map = input ? order.in_map : order.out_map;
+      return to_fallback && !map.empty() ? static_cast<std::size_t>(map[i]) : i;
     };
     for (std::size_t i = 0; i < n_in; ++i) {
       const ConstTensorView& v = order.in[i];
@@ -530,7 +563,7 @@ class FallbackPredictor final : public Predictor {
   }
 
   static void Finish(CallReport* report, absl::Time start) {
-    if (report != nullptr) report->elapsed = absl::Now() - start;
+    if (report != nullptr) report->elapsed = absl::Now() - start;  // no clock read without a report
   }
 
   const std::unique_ptr<Predictor> primary_;

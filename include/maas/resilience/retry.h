@@ -211,9 +211,9 @@ class RetryingPredictor final : public Predictor {
 
  private:
   bool Retryable(const absl::Status& s, absl::Time deadline) {
-    if (IsCircuitOpen(s)) return false;
     switch (s.code()) {
       case absl::StatusCode::kUnavailable:
+        if (IsCircuitOpen(s)) return false;
         return policy_.retry_connect_refused || !IsConnectRefused(s);
       case absl::StatusCode::kResourceExhausted:
         return HttpStatusOf(s) == 429;
