@@ -47,8 +47,11 @@
 #include "maas/core/clock.h"
 #include "maas/core/detail/exception.h"
 #include "maas/core/predictor.h"
-#include "maas/local/dynamic_network.h"
 #include "maas/local/model_file.h"
+#if __has_include("maas/local/dynamic_network.h")
+#include "maas/local/dynamic_network.h"
+#define MAAS_INTERNAL_HAVE_DYNAMIC_NETWORK 1
+#endif
 #include "maas/remote/http_client_transport.h"
 #include "maas/remote/remote_model.h"
 #include "maas/resilience/circuit_breaker.h"
@@ -121,6 +124,7 @@ inline absl::StatusOr<std::unique_ptr<Predictor>> ConnectWithFallback(
   }
 }
 
+#if defined(MAAS_INTERNAL_HAVE_DYNAMIC_NETWORK)
 // ConnectWithFallback(url, model, local_model_file, options)
 //
 // As above, with the local fallback loaded from a maas model file as a
@@ -133,6 +137,7 @@ inline absl::StatusOr<std::unique_ptr<Predictor>> ConnectWithFallback(
   if (!local.ok()) return local.status();
   return ConnectWithFallback(url, model, *std::move(local), std::move(options));
 }
+#endif
 
 // ConnectWithFallback<Net>(url, model, local_model_file, options)
 //
@@ -149,5 +154,7 @@ absl::StatusOr<std::unique_ptr<Predictor>> ConnectWithFallback(
 }
 
 }  // namespace maas
+
+#undef MAAS_INTERNAL_HAVE_DYNAMIC_NETWORK
 
 #endif  // MAAS_RESILIENT_MODEL_H_
