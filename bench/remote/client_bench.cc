@@ -6,8 +6,11 @@
 //       and PATH.header = Inference-Header-Content-Length or empty; then exit)
 //
 // Clients, one request at a time on one keep-alive connection:
-//  * maas: maas::RemoteModel::Predict (encode, HttpLibTransport, decode into
-//    the caller's buffer), the signature fetched before timing;
+//  * maas: maas::RemoteModel::Predict (encode, HttpClientTransport's built-in
+//    HTTP/1.1 engine, decode into the caller's buffer), the signature fetched
+//    before timing; maas-curl: the same over the libcurl engine;
+//  * chain: ConnectWithFallback() (retry, circuit breaker, NaN guard, local
+//    fallback) on the healthy server;
 //  * raw: a blocking socket with TCP_NODELAY sending the very bytes maas
 //    sends (request line, headers and body in one write) and reading until
 //    the Content-Length is complete; it does not decode the reply, so it is
@@ -20,7 +23,8 @@
 //
 // Client "in-memory" is maas without the network: RemoteModel over a
 // transport that replays one recorded reply, i.e. maas' own user-space CPU
-// per request (validation, encoding, decoding).
+// per request (validation, encoding, decoding); "in-memory-chain" the same
+// inside the fallback chain.
 // Driven by bench/remote/client_bench.py.
 
 #include <netinet/in.h>
@@ -47,9 +51,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "maas/remote/httplib_transport.h"
+#include "maas/local/model_file.h"
+#include "maas/remote/http_client_transport.h"
 #include "maas/remote/kserve_v2_codec.h"
 #include "maas/remote/remote_model.h"
+#include "maas/resilient_model.h"
 
 namespace {
 
@@ -88,39 +94,73 @@ Wire MaasRequest(const Args& a, const std::vector<float>& x) {
           enc.header_length};
 }
 
+// The model the benchmark's server serves (tests/remote/server/data/mlp16.json).
+using Mlp16 = maas::Network<float, maas::Dense<16, 32, maas::Relu>, maas::Dense<32, 32, maas::Tanh>,
+                            maas::Dense<32, 8, maas::Sigmoid>>;
+
 // One client: set up and warmed by its factory, then `once` does a request.
 using Once = std::function<bool()>;
 
-Once MaasClient(const Args& a, const std::vector<float>& x) {
-  maas::RemoteModelOptions o;
-  o.model = a.model;
-  o.binary = a.binary;
-  auto model = maas::ConnectRemoteModel(a.url, o);
-  if (!model.ok()) {
-    std::cerr << model.status() << "\n";
-    return nullptr;
-  }
-  if (auto sig = (*model)->Signature(); !sig.ok()) {
+// A Predictor doing one request per call, as a client.
+Once PredictorClient(const Args& a, const std::vector<float>& x,
+                     std::unique_ptr<maas::Predictor> model) {
+  if (auto sig = model->Signature(); !sig.ok()) {
     std::cerr << sig.status() << "\n";
     return nullptr;
   }
   struct State {
-    std::unique_ptr<maas::RemoteModel> model;
+    std::unique_ptr<maas::Predictor> model;
     std::vector<float> y;
     maas::ConstTensorView in;
     maas::TensorView out;
   };
   auto st = std::make_shared<State>();
-  st->model = std::move(*model);
+  st->model = std::move(model);
   st->y.resize(static_cast<std::size_t>(a.rows) * 8);
-  st->in = maas::ConstTensorView("x", absl::MakeConstSpan(x), {a.rows, 16});
-  st->out = maas::TensorView("y", absl::MakeSpan(st->y), {a.rows, 8});
+  st->in = maas::ConstTensorView("", absl::MakeConstSpan(x), {a.rows, 16});
+  st->out = maas::TensorView("", absl::MakeSpan(st->y), {a.rows, 8});
   return [st]() {
     maas::Predictor& p = *st->model;
     absl::Status s = p.Predict({st->in}, {st->out});
     if (!s.ok()) std::cerr << s << "\n";
     return s.ok();
   };
+}
+
+// maas::RemoteModel::Predict over the chosen engine (plain = the built-in
+// HTTP/1.1 engine, curl = libcurl).
+Once MaasClient(const Args& a, const std::vector<float>& x, maas::HttpEngine engine) {
+  maas::RemoteModelOptions o;
+  o.model = a.model;
+  o.binary = a.binary;
+  maas::HttpTransportOptions h;
+  h.engine = engine;
+  auto model = maas::ConnectRemoteModel(a.url, o, h);
+  if (!model.ok()) {
+    std::cerr << model.status() << "\n";
+    return nullptr;
+  }
+  return PredictorClient(a, x, *std::move(model));
+}
+
+// The whole fallback chain (ConnectWithFallback: retry, circuit breaker,
+// NaN guard, local fallback) on a healthy server: what resilience costs when
+// nothing goes wrong.
+Once ChainClient(const Args& a, const std::vector<float>& x) {
+  auto local = maas::LoadLocalModel<Mlp16>(MAAS_BENCH_MLP16);
+  if (!local.ok()) {
+    std::cerr << local.status() << "\n";
+    return nullptr;
+  }
+  maas::ResilientOptions o;
+  o.remote.binary = a.binary;
+  auto chain = maas::ConnectWithFallback(a.url, a.model,
+                                         std::unique_ptr<maas::Predictor>(*std::move(local)), o);
+  if (!chain.ok()) {
+    std::cerr << chain.status() << "\n";
+    return nullptr;
+  }
+  return PredictorClient(a, x, *std::move(chain));
 }
 
 // Replays one recorded reply without touching the network: what maas costs
@@ -143,8 +183,11 @@ class ReplayTransport final : public maas::HttpTransport {
   std::optional<maas::HttpResponse> recorded_;
 };
 
-Once InMemoryClient(const Args& a, const std::vector<float>& x) {
-  auto real = maas::HttpLibTransport::Create(a.url);
+// maas without the network (RemoteModel over the replaying transport);
+// `chain`: inside the same fallback chain as ChainClient, so the difference
+// between the two is the chain's own CPU per call.
+Once InMemoryClient(const Args& a, const std::vector<float>& x, bool chain) {
+  auto real = maas::HttpClientTransport::Create(a.url);
   if (!real.ok()) return nullptr;
   maas::RemoteModelOptions o;
   o.model = a.model;
@@ -152,23 +195,21 @@ Once InMemoryClient(const Args& a, const std::vector<float>& x) {
   auto model = maas::RemoteModel::Create(
       o, std::make_shared<ReplayTransport>(std::shared_ptr<maas::HttpTransport>(*std::move(real))));
   if (!model.ok()) return nullptr;
-  struct State {
-    std::unique_ptr<maas::RemoteModel> model;
-    std::vector<float> y;
-    maas::ConstTensorView in;
-    maas::TensorView out;
-  };
-  auto st = std::make_shared<State>();
-  st->model = std::move(*model);
-  st->y.resize(static_cast<std::size_t>(a.rows) * 8);
-  st->in = maas::ConstTensorView("x", absl::MakeConstSpan(x), {a.rows, 16});
-  st->out = maas::TensorView("y", absl::MakeSpan(st->y), {a.rows, 8});
-  return [st]() {
-    maas::Predictor& p = *st->model;
-    absl::Status s = p.Predict({st->in}, {st->out});
-    if (!s.ok()) std::cerr << s << "\n";
-    return s.ok();
-  };
+  std::unique_ptr<maas::Predictor> p = *std::move(model);
+  if (chain) {
+    auto local = maas::LoadLocalModel<Mlp16>(MAAS_BENCH_MLP16);
+    if (!local.ok()) return nullptr;
+    maas::ResilientOptions ro;
+    p = std::make_unique<maas::RetryingPredictor>(
+        std::make_unique<maas::CircuitBreakerPredictor>(
+            std::make_unique<maas::NonFiniteGuardPredictor>(std::move(p)), ro.breaker),
+        ro.retry);
+    auto c = maas::FallbackPredictor::Create(
+        std::move(p), std::unique_ptr<maas::Predictor>(*std::move(local)), ro.fallback);
+    if (!c.ok()) return nullptr;
+    p = *std::move(c);
+  }
+  return PredictorClient(a, x, std::move(p));
 }
 
 Once RawClient(const Args& a, const std::vector<float>& x) {
@@ -253,9 +294,12 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  Once once = a.client == "raw"        ? RawClient(a, x)
-              : a.client == "in-memory" ? InMemoryClient(a, x)
-                                        : MaasClient(a, x);
+  Once once = a.client == "raw"               ? RawClient(a, x)
+              : a.client == "in-memory"        ? InMemoryClient(a, x, false)
+              : a.client == "in-memory-chain"  ? InMemoryClient(a, x, true)
+              : a.client == "chain"            ? ChainClient(a, x)
+              : a.client == "maas-curl"        ? MaasClient(a, x, maas::HttpEngine::kCurl)
+                                               : MaasClient(a, x, maas::HttpEngine::kPlain);
   if (once == nullptr) return 1;
   for (int i = 0; i < 50; ++i) {  // warm up: connection, buffers, server
     if (!once()) return 1;

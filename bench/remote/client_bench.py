@@ -131,12 +131,13 @@ def main():
             for rows in (1, 1024):
                 for fmt in ("json", "binary"):
                     common = ["--url", url, "--rows", str(rows), "--format", fmt]
-                    rounds = {c: [] for c in ("maas", "in-memory", "raw", "tritonclient", "wrk")}
+                    clients = ("maas", "maas-curl", "chain", "in-memory", "in-memory-chain", "raw")
+                    rounds = {c: [] for c in clients + ("tritonclient", "wrk")}
                     # Interleaved rounds, medians reported: the server's
                     # speed drifts, and a client's CPU per request depends
                     # on how long it sleeps waiting for the reply.
                     for _ in range(args.rounds):
-                        for client in ("maas", "in-memory", "raw"):
+                        for client in clients:
                             rounds[client].append(json.loads(run(
                                 ["taskset", "-c", "0", args.bench, *common, "--client", client,
                                  "--seconds", str(args.seconds)])))
@@ -166,8 +167,9 @@ def main():
         kind = f"{r['rows']}x16 {r['format']}"
         if r["client"] == "wrk":
             print(f"| {kind} | wrk (ceiling) | {r['rps']:.0f} | | | |")
-        elif r["client"] == "in-memory":
-            print(f"| {kind} | maas, no network | ({r['rps']:.0f}) | | | {r['cpu_us']:.1f} |")
+        elif r["client"] in ("in-memory", "in-memory-chain"):
+            name = "maas, no network" if r["client"] == "in-memory" else "chain, no network"
+            print(f"| {kind} | {name} | ({r['rps']:.0f}) | | | {r['cpu_us']:.1f} |")
         else:
             print(f"| {kind} | {r['client']} | {r['rps']:.0f} | {r['user_us']:.1f} | "
                   f"{r['sys_us']:.1f} | {r['cpu_us']:.1f} |")
