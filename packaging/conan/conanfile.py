@@ -38,6 +38,7 @@ class MaasConan(ConanFile):
     description = ("One predict interface for in-process and remote ML models "
                    "in simulation codes (header-only C++17)")
     topics = ("machine-learning", "inference", "simulation", "header-only")
+    license = "MIT"
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
     options = {"with_http": [True, False]}
