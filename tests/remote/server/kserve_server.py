@@ -6,12 +6,20 @@ Each --model NAME=PATH[:DELAY_MS] is served under NAME on the V1 routes
 DELAY_MS makes every prediction of that model wait (for timeout tests).
 Binds 127.0.0.1 only.
 
+Model versions: KServe itself refuses V2 version routes ("Model versioning
+not supported yet"), so a model given as --model NAME@VERSION=PATH is
+served on /v2/models/NAME/versions/VERSION[/ready|/infer]: such requests
+are rewritten to the model registered as "NAME@VERSION" before KServe
+routes them. Two versions of one model are then loaded side by side, as on
+Triton or MLServer (the rollout tests use mlp16 versions 1 and 2).
+
   python kserve_server.py --http_port 8080 --enable_grpc false \
       --model drag=examples/data/drag_cd.json
 """
 import argparse
 import asyncio
 import os
+import re
 import sys
 
 import numpy as np
@@ -23,11 +31,33 @@ import uvicorn  # noqa: E402
 # KServe hard-codes host 0.0.0.0; tests must listen on loopback only.
 _UvicornConfig = uvicorn.Config
 
+# "NAME@VERSION" of the models served as versions (see the module comment).
+_VERSIONED = set()
+_VERSION_ROUTE = re.compile(r"^/v2/models/([^/]+)/versions/([^/]+)(/.*)?$")
+
+
+def _with_versions(app):
+    """ASGI middleware: /v2/models/N/versions/V/... -> /v2/models/N@V/..."""
+    async def versioned(scope, receive, send):
+        if scope.get("type") == "http":
+            m = _VERSION_ROUTE.match(scope.get("path", ""))
+            if m and f"{m[1]}@{m[2]}" in _VERSIONED:
+                path = f"/v2/models/{m[1]}@{m[2]}{m[3] or ''}"
+                scope = dict(scope, path=path, raw_path=path.encode())
+        await app(scope, receive, send)
+    return versioned
+
 
 class _LoopbackConfig(_UvicornConfig):
     def __init__(self, *args, **kwargs):
         kwargs["host"] = "127.0.0.1"
         super().__init__(*args, **kwargs)
+
+    def load(self):
+        # KServe names its app by import string; wrap what uvicorn loaded.
+        super().load()
+        if _VERSIONED:
+            self.loaded_app = _with_versions(self.loaded_app)
 
 
 uvicorn.Config = _LoopbackConfig
@@ -103,12 +133,14 @@ class MaasModel(kserve.Model):
 def main():
     parser = argparse.ArgumentParser(parents=[kserve.model_server.parser])
     parser.add_argument("--model", action="append", required=True,
-                        help="NAME=PATH[:DELAY_MS]")
+                        help="NAME[@VERSION]=PATH[:DELAY_MS]")
     args, _ = parser.parse_known_args()
     models = []
     for spec in args.model:
         name, rest = spec.split("=", 1)
         path, _, delay = rest.partition(":")
+        if "@" in name:
+            _VERSIONED.add(name)
         models.append(MaasModel(name, path, int(delay or 0)))
     kserve.ModelServer().start(models)
 
