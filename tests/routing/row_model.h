@@ -2,7 +2,7 @@
 // its own input row only, so a caller can check it got exactly its rows:
 // input "x" [-1, 4] FP32, output "y" [-1, 2] FP32 with
 //   y[r] = (x[r][0] + x[r][1] + x[r][2] + x[r][3] + offset, 2 * x[r][0]).
-// Optional real-time latency per call, scripted failures, a gate that holds
+// Optional real-time latency per call and per row, scripted failures, a gate that holds
 // calls until opened; records the rows of every call and its deadline.
 // Thread-safe.
 #ifndef MAAS_TESTS_ROUTING_ROW_MODEL_H_
@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "maas/core/clock.h"
 #include "maas/core/predictor.h"
 
 namespace maas_test {
@@ -35,10 +36,20 @@ class RowModel final : public maas::Predictor {
     sig_.outputs = {{"y", maas::DataType::kFloat32, {maas::kDynamic, 2}}};
   }
 
-  // Each call sleeps this long (real time) before answering.
-  void Latency(absl::Duration d) {
+  // Each call sleeps this long (real time) before answering, plus
+  // `per_row` times its rows.
+  void Latency(absl::Duration d, absl::Duration per_row = absl::ZeroDuration()) {
     std::lock_guard<std::mutex> lock(mu_);
     latency_ = d;
+    per_row_ = per_row;
+  }
+  // Instead of sleeping, each call advances `clock` by `per_call` plus
+  // `per_row` times its rows (a model with exact costs on a fake clock).
+  void FakeLatency(maas::Clock* clock, absl::Duration per_call, absl::Duration per_row) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fake_clock_ = clock;
+    fake_per_call_ = per_call;
+    fake_per_row_ = per_row;
   }
   // Statuses for the next calls, then OK.
   void Script(std::vector<absl::Status> s) {
@@ -124,9 +135,20 @@ class RowModel final : public maas::Predictor {
         s = fail_all_;
       }
       latency = latency_;
+      if (!inputs.empty() && inputs[0].shape().rank() > 0) {
+        latency += per_row_ * inputs[0].shape().dim(0);
+      }
       offset = offset_;
     }
     if (latency > absl::ZeroDuration()) absl::SleepFor(latency);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (fake_clock_ != nullptr) {
+        const std::int64_t rows =
+            !inputs.empty() && inputs[0].shape().rank() > 0 ? inputs[0].shape().dim(0) : 1;
+        fake_clock_->SleepUntil(fake_clock_->Now() + fake_per_call_ + fake_per_row_ * rows);
+      }
+    }
     inside_.fetch_sub(1);
     if (report != nullptr) report->attempts = 1;
     if (call.has_deadline() && absl::Now() > call.deadline) {
@@ -158,7 +180,9 @@ class RowModel final : public maas::Predictor {
   maas::ModelSignature sig_;
   absl::Status sig_status_;
   float offset_;
-  absl::Duration latency_;
+  absl::Duration latency_, per_row_;
+  maas::Clock* fake_clock_ = nullptr;
+  absl::Duration fake_per_call_, fake_per_row_;
   std::deque<absl::Status> script_;
   absl::Status fail_all_;
   bool gated_ = false;
