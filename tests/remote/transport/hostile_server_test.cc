@@ -269,6 +269,25 @@ TEST_CASE_TEMPLATE("a per-request absolute deadline caps every wait", E, PlainEn
   CHECK(Make<E>(s.url())->Send(r).status().code() == absl::StatusCode::kDeadlineExceeded);
 }
 
+TEST_CASE_TEMPLATE("a redirect is returned as it is, never followed (credentials stay home)", E,
+                   PlainEngine, CurlEngine) {
+  ScriptedServer elsewhere([](int fd, int) {
+    while (!ScriptedServer::ReadRequest(fd).empty()) {
+      ScriptedServer::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nstolen");
+    }
+  });
+  ScriptedServer s(Reply(absl::StrCat("HTTP/1.1 307 Temporary Redirect\r\nLocation: ", elsewhere.url(),
+                                      "/grab\r\nContent-Length: 0\r\n\r\n"),
+                         0));
+  HttpTransportOptions opts;
+  opts.bearer_token = "t0ken";
+  auto r = Make<E>(s.url(), opts)->Send(Get("/x"));
+  REQUIRE(r.ok());
+  CHECK(r->status == 307);
+  CHECK(r->Header("Location") == elsewhere.url() + "/grab");
+  CHECK(elsewhere.connections() == 0);
+}
+
 TEST_CASE_TEMPLATE("many threads share one transport and each gets its own reply", E, PlainEngine,
                    CurlEngine) {
   ScriptedServer s([](int fd, int) {
