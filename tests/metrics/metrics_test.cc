@@ -221,7 +221,7 @@ TEST_CASE("HELP, TYPE, escaped labels and cumulative buckets") {
         "maas_h_seconds_count{k=\"v\"} 3\n");
 }
 
-TEST_CASE("series of one name from several collectors form one family; a type clash is dropped") {
+TEST_CASE("series of one name from several collectors form one family, a type clash is dropped") {
   maas::MetricsRegistry registry;
   auto r1 = registry.Add([](maas::MetricsBuilder& b) { b.Counter("maas_a_total", "A.", {{"i", "1"}}, 1); });
   auto r2 = registry.Add([](maas::MetricsBuilder& b) { b.Gauge("maas_b", "B.", {}, 2); });

@@ -201,7 +201,7 @@ TEST_CASE("a failed call leaves the outputs untouched and reports the failure") 
   CHECK(io.untouched());
 }
 
-TEST_CASE("destroying the AsyncPredictor cancels queued calls; their futures and callbacks say so") {
+TEST_CASE("destroying the AsyncPredictor cancels queued calls, their futures and callbacks say so") {
   auto inner = std::make_unique<RowModel>();
   RowModel* m = inner.get();
   m->Close();
@@ -237,7 +237,7 @@ TEST_CASE("destroying the AsyncPredictor cancels queued calls; their futures and
   CHECK(cb_io.untouched());
 }
 
-TEST_CASE("bad views are refused at submission; the synchronous forms pass through") {
+TEST_CASE("bad views are refused at submission, the synchronous forms pass through") {
   maas::AsyncPredictor a(std::make_unique<RowModel>());
   std::vector<float> x(3), y(2);
   auto f = a.PredictAsync({maas::ConstTensorView("x", absl::MakeConstSpan(x), {1, 4})},

@@ -130,7 +130,7 @@ TEST_CASE("a full queue refuses at once with kResourceExhausted and leaves the o
   CHECK(m->batch_rows() == std::vector<std::int64_t>{1, 1, 2});
 }
 
-TEST_CASE("a call whose deadline passes in the queue gets kDeadlineExceeded; the others are served") {
+TEST_CASE("a call whose deadline passes in the queue gets kDeadlineExceeded, the others are served") {
   auto inner = std::make_unique<RowModel>();
   RowModel* m = inner.get();
   maas::BatchingPredictor b(std::move(inner));
@@ -160,7 +160,7 @@ TEST_CASE("a call whose deadline passes in the queue gets kDeadlineExceeded; the
   CHECK(m->batch_rows().back() == 2);  // the expired call was not sent
 }
 
-TEST_CASE("a failed batch fails each of its callers with its status; outputs untouched") {
+TEST_CASE("a failed batch fails each of its callers with its status, outputs untouched") {
   auto inner = std::make_unique<RowModel>();
   RowModel* m = inner.get();
   maas::BatchingPredictor b(std::move(inner));

@@ -62,7 +62,7 @@ void Teach(maas::LatencyRouter& r) {
 
 TEST_SUITE("LatencyRouter") {
 
-TEST_CASE("learns per-call and per-row costs; small batches local, big batches remote") {
+TEST_CASE("learns per-call and per-row costs, small batches local, big batches remote") {
   maas::RouterOptions o;
   o.explore_fraction = 0;
   Sides s = Make(o);
