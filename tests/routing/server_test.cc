@@ -167,7 +167,8 @@ TEST_CASE("migrate v1 -> v2 on KServe: shadow, canary, promote with no failed st
     }
     log << "\n";
   };
-  log << "migrate mlp16 v1 -> v2 on " << maas_test::ServerUrl("kserve", nullptr) << "\n";
+  std::string why;
+  log << "migrate mlp16 v1 -> v2 on " << maas_test::ServerUrl("kserve", &why) << "\n";
   step(40, 1);
   report("1. shadow 25 %");
   REQUIRE(r.stage() == maas::RolloutStage::kShadow);
