@@ -19,6 +19,8 @@
 //   raw_drag / call_drag       the projectile's 1->12->12->1 double tanh
 //   raw_large                  256->256->256->16 relu/relu/softmax, one row
 //   small_b1024 / large_b1024  one ForwardBatch of 1024 rows (per call)
+//   dyn_small / dyn_small_b1024  maas::DynamicNetwork, the small network
+//   repro_small / repro_small_b1024  maas::ReproducibleNetwork, the same
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +33,9 @@
 #include "absl/types/span.h"
 #include "maas/core/call.h"
 #include "maas/core/tensor_view.h"
+#include "maas/local/dynamic_network.h"
 #include "maas/local/local_model.h"
+#include "maas/local/model_file.h"
 #include "maas/local/network.h"
 #include "valgrind/callgrind.h"
 
@@ -46,25 +50,45 @@ using LargeNet = maas::Network<float, maas::Dense<256, 256, maas::Relu>,
 using DragNet = maas::Network<double, maas::Dense<1, 12, maas::Tanh>,
                               maas::Dense<12, 12, maas::Tanh>,
                               maas::Dense<12, 1>>;
+using ReproSmallNet = maas::ReproducibleNetwork<float, maas::Dense<16, 64, maas::Relu>,
+                                                maas::Dense<64, 64, maas::Relu>,
+                                                maas::Dense<64, 8, maas::Softmax>>;
 
+// The same random weights for every case of one architecture, as a model
+// file (the dynamic network reads it) and in a compile-time network.
 template <typename Net>
-std::unique_ptr<Net> MakeNet() {
-  using T = typename Net::ValueType;
+maas::ModelFile FileOf() {
   std::mt19937 rng(42);
-  auto net = std::make_unique<Net>();
+  maas::ModelFile f;
+  f.signature.name = "icount";
+  f.signature.inputs.push_back({"input", maas::DataType::kFloat32,
+                                {maas::kDynamic, static_cast<std::int64_t>(Net::kInputSize)}});
+  f.signature.outputs.push_back({"output", maas::DataType::kFloat32,
+                                 {maas::kDynamic, static_cast<std::int64_t>(Net::kOutputSize)}});
   for (std::size_t l = 0; l < Net::kNumLayers; ++l) {
     const std::size_t in = Net::layer_input_size(l), out = Net::layer_output_size(l);
     std::uniform_real_distribution<double> u(-1.0 / std::sqrt(double(in)),
                                              1.0 / std::sqrt(double(in)));
-    std::vector<T> w(in * out), b(out);
-    for (T& v : w) v = static_cast<T>(u(rng));
-    for (T& v : b) v = static_cast<T>(u(rng));
-    if (!net->SetLayer(l, absl::MakeConstSpan(w), absl::MakeConstSpan(b)).ok()) {
-      std::abort();
-    }
+    maas::ModelFileLayer layer;
+    layer.inputs = in;
+    layer.units = out;
+    layer.activation = Net::layer_activation(l);
+    layer.weights.resize(in * out);
+    layer.bias.resize(out);
+    for (double& v : layer.weights) v = u(rng);
+    for (double& v : layer.bias) v = u(rng);
+    f.layers.push_back(std::move(layer));
   }
-  return net;
+  return f;
 }
+
+template <typename Net>
+std::unique_ptr<Net> MakeNet() {
+  auto net = maas::BuildNetwork<Net>(FileOf<Net>());
+  if (!net.ok()) std::abort();
+  return std::move(*net);
+}
+
 
 template <typename Net>
 std::unique_ptr<maas::LocalModel<Net>> MakeModel() {
@@ -84,6 +108,15 @@ void Measure(long n, F&& f) {
   for (long i = 0; i < n; ++i) f();
   CALLGRIND_DUMP_STATS_AT("measured");
   CALLGRIND_STOP_INSTRUMENTATION;
+}
+
+template <typename Net>
+int DynamicCase(long n, std::size_t rows) {
+  auto net = maas::DynamicNetwork<float>::FromModelFile(FileOf<Net>());
+  if (!net.ok()) std::abort();
+  std::vector<float> x(rows * Net::kInputSize, 0.25f), y(rows * Net::kOutputSize);
+  Measure(n, [&] { net->ForwardBatch(x.data(), rows, y.data()); });
+  return y[0] == 12345.0f ? 1 : 0;
 }
 
 template <typename Net>
@@ -133,6 +166,10 @@ int main(int argc, char** argv) {
   if (c == "raw_large") return RawCase<LargeNet>(n, 1);
   if (c == "small_b1024") return RawCase<SmallNet>(n, 1024);
   if (c == "large_b1024") return RawCase<LargeNet>(n, 1024);
+  if (c == "dyn_small") return DynamicCase<SmallNet>(n, 1);
+  if (c == "dyn_small_b1024") return DynamicCase<SmallNet>(n, 1024);
+  if (c == "repro_small") return RawCase<ReproSmallNet>(n, 1);
+  if (c == "repro_small_b1024") return RawCase<ReproSmallNet>(n, 1024);
   std::fprintf(stderr, "unknown case '%s'\n", c.c_str());
   return 2;
 }

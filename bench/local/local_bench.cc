@@ -38,7 +38,9 @@
 #include "absl/types/span.h"
 #include "benchmark/benchmark.h"
 #include "maas/core/tensor_view.h"
+#include "maas/local/dynamic_network.h"
 #include "maas/local/local_model.h"
+#include "maas/local/model_file.h"
 #include "maas/local/network.h"
 
 namespace {
@@ -282,26 +284,35 @@ void BM_Eigen(benchmark::State& state, const char* key) {
 // parameters (what a MAAS_KERNELS_FORCE_SCALAR build runs).
 template <typename Net>
 struct ScalarRunner {
-  const Net& net;
+  std::vector<std::vector<float>> w, b;  // column layout, padded
+  explicit ScalarRunner(const Weights<Net>& wt) {
+    for (std::size_t l = 0; l < Net::kNumLayers; ++l) {
+      const std::size_t in = Net::layer_input_size(l), out = Net::layer_output_size(l);
+      w.emplace_back(in * maas::kernels::PaddedSize<float>(out));
+      maas::kernels::PackWeights<float>(maas::kernels::Layout::kColumns, in, out,
+                                        wt.w[l].data(), w.back().data());
+      b.emplace_back(maas::kernels::PaddedSize<float>(out));
+      std::copy(wt.b[l].begin(), wt.b[l].end(), b.back().begin());
+    }
+  }
   template <std::size_t I>
   void Layer(const float* in, float* out, std::size_t rows) const {
     constexpr std::size_t in_n = Net::layer_input_size(I);
     constexpr std::size_t out_n = Net::layer_output_size(I);
     constexpr maas::Activation act = Net::layer_activation(I);
-    const auto& p = net.template params<I>();
     maas::kernels::scalar::Dense<float, in_n, out_n, act>(
-        p.weights.data(), p.bias.data(), in, Net::kMaxWidth, out, Net::kMaxWidth, rows, p.alpha);
+        w[I].data(), b[I].data(), in, Net::kMaxWidth, out, Net::kMaxWidth, rows, 0.0f);
   }
-  void Run(const float* x, std::size_t rows, float* y, float* a, float* b) const {
+  void Run(const float* x, std::size_t rows, float* y, float* a, float* bb) const {
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t i = 0; i < Net::kInputSize; ++i)
         a[r * Net::kMaxWidth + i] = x[r * Net::kInputSize + i];
-    Layer<0>(a, b, rows);
-    Layer<1>(b, a, rows);
-    Layer<2>(a, b, rows);
+    Layer<0>(a, bb, rows);
+    Layer<1>(bb, a, rows);
+    Layer<2>(a, bb, rows);
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t j = 0; j < Net::kOutputSize; ++j)
-        y[r * Net::kOutputSize + j] = b[r * Net::kMaxWidth + j];
+        y[r * Net::kOutputSize + j] = bb[r * Net::kMaxWidth + j];
   }
 };
 
@@ -309,11 +320,10 @@ template <typename Net>
 void BM_MaasScalar(benchmark::State& state, const char* key) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   static const Weights<Net> wt;
-  const auto net = MakeNet(wt);
   const std::vector<float> x = RandomRows(std::max(batch, kPoolRows) * Net::kInputSize);
   std::vector<float> y(batch * Net::kOutputSize);
   std::vector<float> a(batch * Net::kMaxWidth), b(batch * Net::kMaxWidth);
-  const ScalarRunner<Net> runner{*net};
+  const ScalarRunner<Net> runner(wt);
   std::size_t k = 0;
   const auto t0 = Clock::now();
   for (auto _ : state) {
@@ -340,6 +350,45 @@ void BM_Maas(benchmark::State& state, const char* key) {
   }
   SetCounters(state, key, FlopsPerSample<Net>(), batch, false, t0, Clock::now());
   state.SetLabel(std::string("kernel=") + maas::kernels::IsaName(maas::kernels::ActiveIsa()));
+}
+
+// maas::DynamicNetwork (run-time sizes, same kernels) on the same weights.
+template <typename Net>
+maas::ModelFile FileOf(const Weights<Net>& wt) {
+  maas::ModelFile f;
+  f.signature.name = "bench";
+  f.signature.inputs.push_back({"input", maas::DataType::kFloat32,
+                                {maas::kDynamic, static_cast<std::int64_t>(Net::kInputSize)}});
+  f.signature.outputs.push_back({"output", maas::DataType::kFloat32,
+                                 {maas::kDynamic, static_cast<std::int64_t>(Net::kOutputSize)}});
+  for (std::size_t l = 0; l < Net::kNumLayers; ++l) {
+    maas::ModelFileLayer layer;
+    layer.inputs = Net::layer_input_size(l);
+    layer.units = Net::layer_output_size(l);
+    layer.activation = Net::layer_activation(l);
+    layer.weights.assign(wt.w[l].begin(), wt.w[l].end());
+    layer.bias.assign(wt.b[l].begin(), wt.b[l].end());
+    f.layers.push_back(std::move(layer));
+  }
+  return f;
+}
+
+template <typename Net>
+void BM_Dynamic(benchmark::State& state, const char* key) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  static const Weights<Net> wt;
+  auto net = maas::DynamicNetwork<float>::FromModelFile(FileOf(wt));
+  if (!net.ok()) std::abort();
+  const std::vector<float> x = RandomRows(std::max(batch, kPoolRows) * Net::kInputSize);
+  std::vector<float> y(batch * Net::kOutputSize);
+  std::size_t k = 0;
+  const auto t0 = Clock::now();
+  for (auto _ : state) {
+    const float* xp = batch == 1 ? x.data() + (k++ % kPoolRows) * Net::kInputSize : x.data();
+    net->ForwardBatch(xp, batch, y.data());
+    benchmark::ClobberMemory();
+  }
+  SetCounters(state, key, FlopsPerSample<Net>(), batch, false, t0, Clock::now());
 }
 
 // ---------------------------------------------------------------------------
@@ -407,10 +456,12 @@ void Register() {
       benchmark::RegisterBenchmark((base + "/eigen").c_str(), BM_Eigen<SmallNet, SmallEigen>, c.key)->Arg(c.batch);
       benchmark::RegisterBenchmark((base + "/maas_scalar").c_str(), BM_MaasScalar<SmallNet>, c.key)->Arg(c.batch);
       benchmark::RegisterBenchmark((base + "/maas").c_str(), BM_Maas<SmallNet>, c.key)->Arg(c.batch);
+      benchmark::RegisterBenchmark((base + "/maas_dynamic").c_str(), BM_Dynamic<SmallNet>, c.key)->Arg(c.batch);
     } else {
       benchmark::RegisterBenchmark((base + "/eigen").c_str(), BM_Eigen<LargeNet, LargeEigen>, c.key)->Arg(c.batch);
       benchmark::RegisterBenchmark((base + "/maas_scalar").c_str(), BM_MaasScalar<LargeNet>, c.key)->Arg(c.batch);
       benchmark::RegisterBenchmark((base + "/maas").c_str(), BM_Maas<LargeNet>, c.key)->Arg(c.batch);
+      benchmark::RegisterBenchmark((base + "/maas_dynamic").c_str(), BM_Dynamic<LargeNet>, c.key)->Arg(c.batch);
     }
   }
 }

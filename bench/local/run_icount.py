@@ -22,8 +22,10 @@ import sys
 import tempfile
 
 CASES = ["raw_small", "call_small", "call_small_opts", "raw_drag", "call_drag",
-         "raw_large", "small_b1024", "large_b1024"]
-BATCH_CASES = {"small_b1024": 1024, "large_b1024": 1024}
+         "raw_large", "small_b1024", "large_b1024", "dyn_small", "dyn_small_b1024",
+         "repro_small", "repro_small_b1024"]
+BATCH_CASES = {"small_b1024": 1024, "large_b1024": 1024, "dyn_small_b1024": 1024,
+               "repro_small_b1024": 1024}
 
 
 def count(binary, case, n, env):

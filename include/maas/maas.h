@@ -24,6 +24,7 @@
 #include "maas/core/tensor.h"
 #include "maas/core/tensor_view.h"
 #include "maas/local/activation.h"
+#include "maas/local/dynamic_network.h"
 #include "maas/local/local_model.h"
 #include "maas/local/model_file.h"
 #include "maas/local/network.h"

@@ -113,31 +113,44 @@ DenseFn<T> KernelOf(const Impl& impl) {
   return maas::kernels::DenseKernel<T, kIn, kOut, kAct>(impl.isa);
 }
 
-// Random layer in the kernel layout; padding lanes zero.
+// Random layer: `src` row-major (kIn x kOut), `w` packed in the column layout
+// (the oracle's), `b` padded; padding lanes zero.
 template <typename T, std::size_t kIn, std::size_t kOut>
 struct RandomLayer {
   static constexpr std::size_t kStride = maas::kernels::PaddedSize<T>(kOut);
+  std::vector<T> src = std::vector<T>(kIn * kOut);
   std::vector<T> w = std::vector<T>(kIn * kStride, T(0));
   std::vector<T> b = std::vector<T>(kStride, T(0));
   explicit RandomLayer(std::mt19937& rng) {
     std::uniform_real_distribution<double> u(-1, 1);
     const double scale = 1.5 / std::sqrt(static_cast<double>(kIn));
-    for (std::size_t i = 0; i < kIn; ++i) {
-      for (std::size_t j = 0; j < kOut; ++j) {
-        w[i * kStride + j] = static_cast<T>(u(rng) * scale);
-      }
-    }
+    for (T& v : src) v = static_cast<T>(u(rng) * scale);
+    maas::kernels::PackWeights<T>(maas::kernels::Layout::kColumns, kIn, kOut, src.data(),
+                                  w.data());
     for (std::size_t j = 0; j < kOut; ++j) b[j] = static_cast<T>(u(rng));
+  }
+  // The weights packed as `isa`'s kernels plan them.
+  std::vector<T> PackedFor(const Impl& impl, maas::Numerics numerics) const {
+    const maas::kernels::LayerPlan plan =
+        impl.dispatch ? maas::kernels::ActivePlan<T>(kIn, kOut, numerics)
+                      : maas::kernels::PlanFor<T>(impl.isa, kIn, kOut, numerics);
+    std::vector<T> packed(maas::kernels::WeightsSize<T>(plan.layout, kIn, kOut));
+    maas::kernels::PackWeights<T>(plan.layout, kIn, kOut, src.data(), packed.data());
+    return packed;
   }
 };
 
 // The oracle: maas::kernels::scalar::Dense, in double for a float layer
 // (the float weights, inputs and alpha promoted exactly), so that the
 // tolerance measures the kernel's rounding, not the oracle's.
+// When the implementation under test is the scalar kernel itself (the
+// dispatched seam on a CPU without AVX2, or MAAS_KERNEL=scalar), the oracle
+// is run in T too: the comparison then checks the dispatch, exactly.
 template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
-void Oracle(const RandomLayer<T, kIn, kOut>& layer, const T* x, std::size_t x_stride,
-            T* y, std::size_t y_stride, std::size_t rows, T alpha) {
-  if constexpr (std::is_same_v<T, double>) {
+void Oracle(const Impl& impl, const RandomLayer<T, kIn, kOut>& layer, const T* x,
+            std::size_t x_stride, T* y, std::size_t y_stride, std::size_t rows, T alpha) {
+  const bool same_kernel = impl.dispatch && maas::kernels::ActiveIsa() == Isa::kScalar;
+  if (std::is_same_v<T, double> || same_kernel) {
     maas::kernels::scalar::Dense<T, kIn, kOut, kAct>(layer.w.data(), layer.b.data(), x,
                                                      x_stride, y, y_stride, rows, alpha);
   } else {
@@ -166,6 +179,7 @@ void CheckShape(const Impl& impl) {
   std::mt19937 rng(static_cast<unsigned>(kIn * 1000 + kOut * 10 +
                                          static_cast<unsigned>(kAct)));
   const RandomLayer<T, kIn, kOut> layer(rng);
+  const std::vector<T> packed = layer.PackedFor(impl, maas::Numerics::kFast);
   constexpr std::size_t kStride = RandomLayer<T, kIn, kOut>::kStride;
   // Odd strides: rows start at arbitrary alignments, and the lanes after
   // the zeroed padding [kOut, kStride) are not a whole vector.
@@ -179,9 +193,9 @@ void CheckShape(const Impl& impl) {
     for (T& v : x) v = static_cast<T>(u(rng));
     std::vector<T> want(rows * y_stride, std::numeric_limits<T>::quiet_NaN());
     std::vector<T> got(rows * y_stride, std::numeric_limits<T>::quiet_NaN());
-    Oracle<T, kIn, kOut, kAct>(layer, x.data(), x_stride, want.data(), y_stride, rows,
+    Oracle<T, kIn, kOut, kAct>(impl, layer, x.data(), x_stride, want.data(), y_stride, rows,
                                alpha);
-    fn(layer.w.data(), layer.b.data(), x.data(), x_stride, got.data(),
+    fn(packed.data(), layer.b.data(), x.data(), x_stride, got.data(),
        y_stride, rows, alpha);
     double worst = 0;
     double worst_sum = 0;
@@ -214,7 +228,7 @@ void CheckShape(const Impl& impl) {
       std::size_t differ = 0;
       std::vector<T> one(y_stride);
       for (std::size_t r = 0; r < rows; ++r) {
-        fn(layer.w.data(), layer.b.data(), x.data() + r * x_stride, x_stride,
+        fn(packed.data(), layer.b.data(), x.data() + r * x_stride, x_stride,
            one.data(), y_stride, 1, alpha);
         if (std::memcmp(one.data(), got.data() + r * y_stride,
                         kOut * sizeof(T)) != 0) {

@@ -48,6 +48,94 @@
 
 namespace maas {
 
+namespace detail {
+
+// SameName()
+//
+// a == b, inline (tensor names are short; a library memcmp call costs more
+// than the comparison).
+inline bool SameName(absl::string_view a, const std::string& b) {
+  std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (p == q) return true;
+  for (; n >= 8; n -= 8, p += 8, q += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, p, 8);
+    std::memcpy(&y, q, 8);
+    if (x != y) return false;
+  }
+  // The last n < 8 bytes as two overlapping 4- or 2-byte words.
+  if (n >= 4) {
+    std::uint32_t x0, y0, x1, y1;
+    std::memcpy(&x0, p, 4);
+    std::memcpy(&y0, q, 4);
+    std::memcpy(&x1, p + n - 4, 4);
+    std::memcpy(&y1, q + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 2) {
+    std::uint16_t x0, y0, x1, y1;
+    std::memcpy(&x0, p, 2);
+    std::memcpy(&y0, q, 2);
+    std::memcpy(&x1, p + n - 2, 2);
+    std::memcpy(&y1, q + n - 2, 2);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  return n == 0 || *p == *q;
+}
+
+// OneInOneOutRows()
+//
+// The local models' fast path. True, with the row count, when the views are
+// one input and one output that `ModelSignature::ValidateInputs` /
+// `ValidateOutputs` would accept for a signature with one input `in_name`
+// [-1, n_in] and one output `out_name` [-1, n_out] of `dtype` and batch
+// limit `max_batch` (0: none): names (or empty names), datatypes, shapes
+// [rows, n_in] and [rows, n_out], exact buffer sizes (checked so that no
+// product can overflow), non-null data, the batch limit. False for anything
+// else, including every error (the caller then runs the full validation,
+// which words the message).
+inline bool OneInOneOutRows(absl::Span<const ConstTensorView> inputs,
+                            absl::Span<const TensorView> outputs, DataType dtype,
+                            std::size_t n_in, std::size_t n_out,
+                            const std::string& in_name, const std::string& out_name,
+                            std::int64_t max_batch, std::size_t* rows) {
+  if (inputs.size() != 1 || outputs.size() != 1) return false;
+  const ConstTensorView& in = inputs[0];
+  const TensorView& out = outputs[0];
+  const Shape& is = in.shape();
+  const Shape& os = out.shape();
+  if (in.dtype() != dtype || out.dtype() != dtype || is.rank() != 2 || os.rank() != 2 ||
+      !is.valid() || !os.valid()) {
+    return false;
+  }
+  const std::int64_t batch = is.dim(0);
+  if (batch < 0 || os.dim(0) != batch || is.dim(1) != static_cast<std::int64_t>(n_in) ||
+      os.dim(1) != static_cast<std::int64_t>(n_out) ||
+      (max_batch > 0 && batch > max_batch)) {
+    return false;
+  }
+  const auto n = static_cast<std::size_t>(batch);
+  const std::size_t elem = DataTypeSize(dtype);
+  const std::size_t in_bytes = n_in * elem;
+  const std::size_t out_bytes = n_out * elem;
+  const std::size_t max_rows = ~std::size_t{0} / (in_bytes > out_bytes ? in_bytes : out_bytes);
+  if (n > max_rows || in.byte_size() != n * in_bytes || out.byte_size() != n * out_bytes ||
+      (n != 0 && (in.raw_data() == nullptr || out.raw_data() == nullptr))) {
+    return false;
+  }
+  if ((!in.name().empty() && !SameName(in.name(), in_name)) ||
+      (!out.name().empty() && !SameName(out.name(), out_name))) {
+    return false;
+  }
+  *rows = n;
+  return true;
+}
+
+}  // namespace detail
+
 // LocalModel<Net>
 //
 // See the file comment. `Net` is a `maas::Network<T, Layers...>`.
@@ -185,80 +273,12 @@ class LocalModel final : public Predictor {
         output_name_(signature_.outputs[0].name),
         max_batch_(signature_.max_batch_size) {}
 
-  // True, with the row count, when the views are one input and one output
-  // that `ValidatedPredict` would accept: names (or empty names), datatypes,
-  // shapes [rows, kInputSize] and [rows, kOutputSize], exact buffer sizes
-  // (checked by division, so no product can overflow), non-null data, the
-  // batch limit. False for anything else, including every error.
   bool FastPathRows(absl::Span<const ConstTensorView> inputs,
                     absl::Span<const TensorView> outputs,
                     std::size_t* rows) const {
-    constexpr DataType kType = DataTypeOf<T>();
-    constexpr std::size_t kInBytes = Net::kInputSize * sizeof(T);
-    constexpr std::size_t kOutBytes = Net::kOutputSize * sizeof(T);
-    if (inputs.size() != 1 || outputs.size() != 1) return false;
-    const ConstTensorView& in = inputs[0];
-    const TensorView& out = outputs[0];
-    const Shape& is = in.shape();
-    const Shape& os = out.shape();
-    if (in.dtype() != kType || out.dtype() != kType || is.rank() != 2 ||
-        os.rank() != 2 || !is.valid() || !os.valid()) {
-      return false;
-    }
-    const std::int64_t batch = is.dim(0);
-    if (batch < 0 || os.dim(0) != batch ||
-        is.dim(1) != static_cast<std::int64_t>(Net::kInputSize) ||
-        os.dim(1) != static_cast<std::int64_t>(Net::kOutputSize) ||
-        (max_batch_ > 0 && batch > max_batch_)) {
-      return false;
-    }
-    const auto n = static_cast<std::size_t>(batch);
-    constexpr std::size_t kMaxRows = ~std::size_t{0} / (kInBytes > kOutBytes ? kInBytes : kOutBytes);
-    if (n > kMaxRows || in.byte_size() != n * kInBytes ||
-        out.byte_size() != n * kOutBytes ||
-        (n != 0 && (in.raw_data() == nullptr || out.raw_data() == nullptr))) {
-      return false;
-    }
-    if ((!in.name().empty() && !SameName(in.name(), input_name_)) ||
-        (!out.name().empty() && !SameName(out.name(), output_name_))) {
-      return false;
-    }
-    *rows = n;
-    return true;
-  }
-
-  // a == b, inline (names are short; a library memcmp call costs more than
-  // the comparison).
-  static bool SameName(absl::string_view a, const std::string& b) {
-    std::size_t n = a.size();
-    if (n != b.size()) return false;
-    const char* p = a.data();
-    const char* q = b.data();
-    if (p == q) return true;
-    for (; n >= 8; n -= 8, p += 8, q += 8) {
-      std::uint64_t x, y;
-      std::memcpy(&x, p, 8);
-      std::memcpy(&y, q, 8);
-      if (x != y) return false;
-    }
-    // The last n < 8 bytes as two overlapping 4- or 2-byte words.
-    if (n >= 4) {
-      std::uint32_t x0, y0, x1, y1;
-      std::memcpy(&x0, p, 4);
-      std::memcpy(&y0, q, 4);
-      std::memcpy(&x1, p + n - 4, 4);
-      std::memcpy(&y1, q + n - 4, 4);
-      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    if (n >= 2) {
-      std::uint16_t x0, y0, x1, y1;
-      std::memcpy(&x0, p, 2);
-      std::memcpy(&y0, q, 2);
-      std::memcpy(&x1, p + n - 2, 2);
-      std::memcpy(&y1, q + n - 2, 2);
-      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    return n == 0 || *p == *q;
+    return detail::OneInOneOutRows(inputs, outputs, DataTypeOf<T>(), Net::kInputSize,
+                                   Net::kOutputSize, input_name_, output_name_,
+                                   max_batch_, rows);
   }
 
   // The full validation, with its messages.

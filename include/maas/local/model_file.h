@@ -421,6 +421,56 @@ inline absl::StatusOr<ModelFile> ReadModelFile(const std::string& path) {
   return ParseModelFile(text.str(), path);
 }
 
+namespace detail {
+
+// CheckFileFitsFloat()
+//
+// A float network cannot hold a value beyond float's range (the cast would
+// be undefined behaviour, in practice inf): `kInvalidArgument` naming the
+// first weight, bias, scaling value or inverse input_std that does not fit.
+inline absl::Status CheckFileFitsFloat(const ModelFile& file, absl::string_view source) {
+  auto error = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat("model file '", source, "': ", what));
+  };
+  constexpr double kMax = std::numeric_limits<float>::max();
+  // `cols` > 0 reports the index as [row][col] of a matrix with that many
+  // columns; `inverse` checks 1 / value (input_std is stored inverted).
+  auto fits = [&](const std::vector<double>& v, std::size_t cols, bool inverse,
+                  const std::string& what) -> absl::Status {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (std::abs(inverse ? 1.0 / v[i] : v[i]) <= kMax) continue;
+      const std::string index = cols > 0 ? absl::StrCat("[", i / cols, "][", i % cols, "]")
+                                         : absl::StrCat("[", i, "]");
+      return error(absl::StrCat(what, index, " = ", v[i], " is outside the range of ",
+                                "the network type's float",
+                                inverse ? " once inverted" : ""));
+    }
+    return absl::OkStatus();
+  };
+  for (std::size_t l = 0; l < file.layers.size(); ++l) {
+    const ModelFileLayer& layer = file.layers[l];
+    const std::string where = absl::StrCat("layer ", l, ": ");
+    if (absl::Status s = fits(layer.weights, layer.units, false, where + "weights");
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = fits(layer.bias, 0, false, where + "bias"); !s.ok()) return s;
+    if (std::abs(layer.alpha) > kMax) {
+      return error(absl::StrCat(where, "alpha ", layer.alpha, " is not a finite float"));
+    }
+  }
+  for (auto [v, inverse, what] :
+       {std::tuple(&file.input_mean, false, "preprocessing.input_mean"),
+        std::tuple(&file.input_std, true, "preprocessing.input_std"),
+        std::tuple(&file.output_scale, false, "postprocessing.output_scale"),
+        std::tuple(&file.output_offset, false, "postprocessing.output_offset")}) {
+    if (absl::Status s = fits(*v, 0, inverse, what); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace detail
+
 // BuildNetwork<Net>()
 //
 // A new heap-allocated network holding `file`'s weights and scaling. Fails
@@ -439,40 +489,8 @@ absl::StatusOr<std::unique_ptr<Net>> BuildNetwork(const ModelFile& file,
     return error(absl::StrCat("the network type has ", Net::kNumLayers,
                               " layers, the file has ", file.layers.size()));
   }
-  // A float network cannot hold a value beyond float's range (the cast
-  // would be undefined behaviour, in practice inf): refuse it by name.
   if constexpr (std::is_same_v<typename Net::ValueType, float>) {
-    constexpr double kMax = std::numeric_limits<float>::max();
-    // `cols` > 0 reports the index as [row][col] of a matrix with that many
-    // columns; `inverse` checks 1 / value (input_std is stored inverted).
-    auto fits = [&](const std::vector<double>& v, std::size_t cols, bool inverse,
-                    const std::string& what) -> absl::Status {
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        if (std::abs(inverse ? 1.0 / v[i] : v[i]) <= kMax) continue;
-        const std::string index = cols > 0 ? absl::StrCat("[", i / cols, "][", i % cols, "]")
-                                           : absl::StrCat("[", i, "]");
-        return error(absl::StrCat(what, index, " = ", v[i], " is outside the range of ",
-                                  "the network type's float",
-                                  inverse ? " once inverted" : ""));
-      }
-      return absl::OkStatus();
-    };
-    for (std::size_t l = 0; l < file.layers.size(); ++l) {
-      const ModelFileLayer& layer = file.layers[l];
-      const std::string where = absl::StrCat("layer ", l, ": ");
-      if (absl::Status s = fits(layer.weights, layer.units, false, where + "weights");
-          !s.ok()) {
-        return s;
-      }
-      if (absl::Status s = fits(layer.bias, 0, false, where + "bias"); !s.ok()) return s;
-    }
-    for (auto [v, inverse, what] :
-         {std::tuple(&file.input_mean, false, "preprocessing.input_mean"),
-          std::tuple(&file.input_std, true, "preprocessing.input_std"),
-          std::tuple(&file.output_scale, false, "postprocessing.output_scale"),
-          std::tuple(&file.output_offset, false, "postprocessing.output_offset")}) {
-      if (absl::Status s = fits(*v, 0, inverse, what); !s.ok()) return s;
-    }
+    if (absl::Status s = detail::CheckFileFitsFloat(file, source); !s.ok()) return s;
   }
   auto net = std::make_unique<Net>();
   for (std::size_t l = 0; l < Net::kNumLayers; ++l) {

@@ -6,11 +6,20 @@
 // template parameters: the architecture is the type, storage is inline, and
 // `Forward` runs with no allocation, no locks and no exceptions. A network
 // whose layer sizes do not chain fails to compile with a sentence naming the
-// layer.
+// layer. `maas::ReproducibleNetwork<T, Layers...>` is the same network in
+// the reproducible mode: bit-identical outputs on every instruction set,
+// batch size and thread count (kernels/kernels.h says exactly when).
 //
 // Input standardisation ((x - mean) / std) and output scaling
 // (y * scale + offset) are part of the network, so a model file's
 // pre/post-processing cannot be forgotten by the caller.
+//
+// Structure: `Dense<>` descriptors (the type) and one `DenseParams<>` per
+// layer (the data: weights packed by `SetLayer` in the layout the running
+// kernels plan for the layer, kernels/layout.h; read them back with
+// `DenseParams::weight(i, j)`). `ForwardBatch` fills a
+// `kernels::NetworkView` (pointers into the network) and calls
+// `kernels::Forward`, which runs the whole pass in one instruction set.
 //
 // Example:
 //
@@ -64,16 +73,26 @@ struct Dense {
 
 // DenseParams<T, kIn, kOut>
 //
-// The weights and bias of one dense layer in the kernel layout
-// (`kernels/layout.h`): `weights[i * kStride + j]` connects input `i` to unit
-// `j`; padding lanes are zero. `alpha` is the activation's parameter (leaky
-// ReLU, ELU; 0 for the others).
+// The weights and bias of one dense layer, packed for the kernels
+// (`kernels/layout.h`): `weights` holds the layer in `plan.layout`
+// (Layout::kColumns: `weights[i * kStride + j]` connects input `i` to unit
+// `j`; Layout::kRows: the transpose, rows of PaddedSize<T>(kIn)); padding
+// lanes are zero. `alpha` is the activation's parameter (leaky ReLU, ELU; 0
+// for the others).
 template <typename T, std::size_t kIn, std::size_t kOut>
 struct DenseParams {
   static constexpr std::size_t kStride = kernels::PaddedSize<T>(kOut);
-  alignas(kernels::kAlignment) std::array<T, kIn * kStride> weights{};
+  alignas(kernels::kAlignment) std::array<T, kernels::MaxWeightsSize<T>(kIn, kOut)> weights{};
   alignas(kernels::kAlignment) std::array<T, kStride> bias{};
+  kernels::LayerPlan plan;
   T alpha = T(0);
+
+  // weight()
+  //
+  // The weight from input `i` to unit `j`, whatever the layout.
+  T weight(std::size_t i, std::size_t j) const {
+    return weights[kernels::WeightIndex<T>(plan.layout, kIn, kOut, i, j)];
+  }
 };
 
 namespace detail {
@@ -104,12 +123,13 @@ constexpr bool ChainOk(std::index_sequence<I...>) {
 
 }  // namespace detail
 
-// Network<T, Layers...>
+// BasicNetwork<T, kNumerics, Layers...>
 //
-// See the file comment. `T` is float or double; `Layers` are `Dense<>`
+// See the file comment; use it through the aliases `Network` (fast mode) and
+// `ReproducibleNetwork`. `T` is float or double; `Layers` are `Dense<>`
 // descriptors whose sizes chain.
-template <typename T, typename... Layers>
-class Network {
+template <typename T, Numerics kNumerics, typename... Layers>
+class BasicNetwork {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                 "maas::Network: the element type must be float or double");
   static_assert(sizeof...(Layers) > 0,
@@ -124,23 +144,16 @@ class Network {
 
  public:
   using ValueType = T;
+  static constexpr Numerics kNumericsMode = kNumerics;
   static constexpr std::size_t kNumLayers = sizeof...(Layers);
   static constexpr std::size_t kInputSize =
       std::tuple_element_t<0, LayerTuple>::kInputSize;
   static constexpr std::size_t kOutputSize =
       std::tuple_element_t<kNumLayers - 1, LayerTuple>::kOutputSize;
-  // Widest padded activation row, the size of the scratch rows.
+  // Widest padded activation row.
   static constexpr std::size_t kMaxWidth = std::max(
       {kernels::PaddedSize<T>(kInputSize),
        kernels::PaddedSize<T>(Layers::kOutputSize)...});
-  // Rows processed together by ForwardBatch: each of the two stack scratch
-  // buffers stays within 48 KiB, and whole blocks are a multiple of 24 rows
-  // (so the kernels' 6-, 8-, 12- and 24-row register tiles divide them).
-  static constexpr std::size_t kBlockRows = [] {
-    const std::size_t fit = 49152 / (kMaxWidth * sizeof(T));
-    if (fit < 24) return fit < 1 ? std::size_t{1} : fit;
-    return std::min<std::size_t>(96, fit / 24 * 24);
-  }();
 
   // layer_input_size(), layer_output_size(), layer_activation()
   //
@@ -159,15 +172,16 @@ class Network {
     return s[i];
   }
 
-  // Network()
+  // BasicNetwork()
   //
   // All weights and biases zero, identity input and output scaling, every
   // activation parameter at its default (activation_kind.h).
-  Network() {
+  BasicNetwork() {
     in_scale_.fill(T(1));
     out_scale_.fill(T(1));
     ForEachLayer([](auto i, auto& p) {
       p.alpha = static_cast<T>(DefaultActivationAlpha(layer_activation(i)));
+      p.plan = kernels::ActivePlan<T>(layer_input_size(i), layer_output_size(i), kNumerics);
     });
   }
 
@@ -290,49 +304,39 @@ class Network {
   // ForwardBatch()
   //
   // `rows` rows, each kInputSize values at x + r * kInputSize, to rows of
-  // kOutputSize values at y + r * kOutputSize. Real-time safe: the scratch
-  // lives on the stack (at most 2 x 48 KiB).
+  // kOutputSize values at y + r * kOutputSize (nothing beyond is read or
+  // written). A row's result does not depend on `rows`. Real-time safe: the
+  // scratch lives on the stack (at most 2 x 48 KiB).
   void ForwardBatch(const T* x, std::size_t rows, T* y) const noexcept {
-    alignas(kernels::kAlignment) T a[kBlockRows * kMaxWidth];
-    alignas(kernels::kAlignment) T b[kBlockRows * kMaxWidth];
-    for (std::size_t r0 = 0; r0 < rows; r0 += kBlockRows) {
-      const std::size_t n = std::min(kBlockRows, rows - r0);
-      const T* xb = x + r0 * kInputSize;
-      for (std::size_t r = 0; r < n; ++r) {
-        for (std::size_t i = 0; i < kInputSize; ++i) {
-          a[r * kMaxWidth + i] =
-              (xb[r * kInputSize + i] - in_shift_[i]) * in_scale_[i];
-        }
-      }
-      T* out = RunLayers<0>(a, b, n);
-      T* yb = y + r0 * kOutputSize;
-      for (std::size_t r = 0; r < n; ++r) {
-        for (std::size_t j = 0; j < kOutputSize; ++j) {
-          yb[r * kOutputSize + j] =
-              out[r * kMaxWidth + j] * out_scale_[j] + out_offset_[j];
-        }
-      }
-    }
+    kernels::LayerView<T> layers[kNumLayers];
+    ForEachLayer([&](auto i, const auto& p) {
+      kernels::LayerView<T>& l = layers[i];
+      l.w = p.weights.data();
+      l.b = p.bias.data();
+      l.n_in = layer_input_size(i);
+      l.n_out = layer_output_size(i);
+      l.act = layer_activation(i);
+      l.plan = p.plan;
+      l.alpha = p.alpha;
+    });
+    kernels::NetworkView<T> view;
+    view.layers = layers;
+    view.num_layers = kNumLayers;
+    view.n_in = kInputSize;
+    view.n_out = kOutputSize;
+    view.max_width = kMaxWidth;
+    view.in_shift = in_shift_.data();
+    view.in_scale = in_scale_.data();
+    view.out_scale = out_scale_.data();
+    view.out_offset = out_offset_.data();
+    kernels::Forward<T, kNumerics,
+                     kernels::LayerSpec<Layers::kInputSize, Layers::kOutputSize,
+                                        Layers::kActivation>...>(view, x, rows, y);
   }
 
  private:
   using ParamTuple =
       std::tuple<DenseParams<T, Layers::kInputSize, Layers::kOutputSize>...>;
-
-  template <std::size_t I>
-  T* RunLayers(T* in, T* out, std::size_t n) const noexcept {
-    if constexpr (I == kNumLayers) {
-      (void)out;
-      (void)n;
-      return in;
-    } else {
-      using L = std::tuple_element_t<I, LayerTuple>;
-      const auto& p = std::get<I>(params_);
-      kernels::DenseLayer<T, L::kInputSize, L::kOutputSize, L::kActivation>(
-          p.weights.data(), p.bias.data(), in, kMaxWidth, out, kMaxWidth, n, p.alpha);
-      return RunLayers<I + 1>(out, in, n);
-    }
-  }
 
   template <typename F, std::size_t... I>
   void ForEachLayerImpl(F&& f, std::index_sequence<I...>) {
@@ -385,22 +389,33 @@ class Network {
         !s.ok()) {
       return s;
     }
-    constexpr std::size_t stride = P::kStride;
-    for (std::size_t i = 0; i < kIn; ++i) {
-      for (std::size_t j = 0; j < kOut; ++j) {
-        p.weights[i * stride + j] = static_cast<T>(weights[i * kOut + j]);
-      }
-    }
+    kernels::PackWeights<T>(p.plan.layout, kIn, kOut, weights.data(), p.weights.data());
     for (std::size_t j = 0; j < kOut; ++j) p.bias[j] = static_cast<T>(bias[j]);
     return absl::OkStatus();
   }
 
   ParamTuple params_;
-  alignas(kernels::kAlignment) std::array<T, kInputSize> in_shift_{};
-  alignas(kernels::kAlignment) std::array<T, kInputSize> in_scale_{};
-  alignas(kernels::kAlignment) std::array<T, kOutputSize> out_scale_{};
-  alignas(kernels::kAlignment) std::array<T, kOutputSize> out_offset_{};
+  // Padded to whole vectors: shift and offset 0, scales 1 in the padding.
+  alignas(kernels::kAlignment) std::array<T, kernels::PaddedSize<T>(kInputSize)> in_shift_{};
+  alignas(kernels::kAlignment) std::array<T, kernels::PaddedSize<T>(kInputSize)> in_scale_{};
+  alignas(kernels::kAlignment) std::array<T, kernels::PaddedSize<T>(kOutputSize)> out_scale_{};
+  alignas(kernels::kAlignment) std::array<T, kernels::PaddedSize<T>(kOutputSize)> out_offset_{};
 };
+
+// Network<T, Layers...>
+//
+// The network in the fast mode (see the file comment).
+template <typename T, typename... Layers>
+using Network = BasicNetwork<T, Numerics::kFast, Layers...>;
+
+// ReproducibleNetwork<T, Layers...>
+//
+// The network in the reproducible mode: the same outputs, bit for bit, on
+// every instruction set maas supports, at every batch size and thread count
+// (kernels/kernels.h lists the conditions). Measured cost against the fast
+// mode: docs/PERFORMANCE.md.
+template <typename T, typename... Layers>
+using ReproducibleNetwork = BasicNetwork<T, Numerics::kReproducible, Layers...>;
 
 }  // namespace maas
 

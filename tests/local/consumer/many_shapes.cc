@@ -6,7 +6,7 @@
 // user's -Werror build would see in maas's headers fails the test. Shapes are
 // the awkward ones: 256 -> 16 softmax (a whole-vector output inlined into a
 // wide network), 1 -> 1, 3 -> 7 -> 1, sizes that are not multiples of any
-// vector width.
+// vector width; both numerics modes; the run-time-sized network.
 #include <maas/maas.h>
 
 #include <array>
@@ -37,6 +37,23 @@ typename Net::ValueType Run() {
 }
 
 template <typename T>
+T RunDynamic(maas::Numerics numerics) {
+  const char* text = R"({"format": "maas.mlp", "format_version": 1, "name": "d",
+    "inputs": [{"name": "x", "shape": [-1, 3]}], "outputs": [{"name": "y", "shape": [-1, 2]}],
+    "layers": [{"type": "dense", "units": 2, "activation": "softmax",
+                "weights": [[1, 2], [3, 4], [5, 6]], "bias": [0, 1]}]})";
+  auto file = maas::ParseModelFile(text);
+  if (!file.ok()) return T(-1);
+  auto net = maas::DynamicNetwork<T>::FromModelFile(*file, {numerics});
+  if (!net.ok()) return T(-1);
+  const T x[3] = {T(1), T(2), T(3)};
+  T y[2] = {};
+  net->Forward(x, y);
+  auto model = maas::LoadDynamicModelFromText(text);
+  return model.ok() ? y[0] : T(-1);
+}
+
+template <typename T>
 T RunAll() {
   using maas::Dense;
   T sum = 0;
@@ -59,6 +76,11 @@ T RunAll() {
                            Dense<9, 33, maas::Elu>, Dense<33, 3, maas::Silu>,
                            Dense<3, 7, maas::GeluTanh>, Dense<7, 2, maas::Softplus>>>();
   sum += Run<maas::Network<T, Dense<256, 64, maas::Gelu>, Dense<64, 1, maas::Softplus>>>();
+  sum += Run<maas::ReproducibleNetwork<T, Dense<16, 64, maas::Relu>, Dense<64, 64, maas::Relu>,
+                                       Dense<64, 8, maas::Softmax>>>();
+  sum += Run<maas::ReproducibleNetwork<T, Dense<256, 16, maas::Softmax>>>();
+  sum += RunDynamic<T>(maas::Numerics::kFast);
+  sum += RunDynamic<T>(maas::Numerics::kReproducible);
   return sum;
 }
 

@@ -35,10 +35,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <tuple>
 
 #include "maas/local/kernels/activation_kind.h"
 #include "maas/local/kernels/layout.h"
 #include "maas/local/kernels/math_constants.h"
+#include "maas/local/kernels/network_view.h"
 
 // The kernels below are also covered (GCC applies these pragmas through the
 // inlining context), for translation units that included <immintrin.h> first.
@@ -69,7 +73,11 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static void Store(float* p, V v) { _mm256_storeu_ps(p, v); }
   MAAS_KERNELS_TARGET static V Add(V a, V b) { return _mm256_add_ps(a, b); }
   MAAS_KERNELS_TARGET static V Sub(V a, V b) { return _mm256_sub_ps(a, b); }
-  MAAS_KERNELS_TARGET static V Mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Mul(V a, V b) {
+    V r = _mm256_mul_ps(a, b);
+    __asm__("" : "+x"(r));  // never fused into a following add (kernels.h)
+    return r;
+  }
   MAAS_KERNELS_TARGET static V Div(V a, V b) { return _mm256_div_ps(a, b); }
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm256_max_ps(a, b); }
@@ -92,6 +100,15 @@ struct Ops<float> {
   }
   MAAS_KERNELS_TARGET static V KeepFirst(V v, std::size_t n) {
     return _mm256_and_ps(v, First(n));
+  }
+  MAAS_KERNELS_TARGET static V LoadPartial(const float* p, std::size_t n) {
+    return _mm256_maskload_ps(p, _mm256_castps_si256(First(n)));
+  }
+  // hadd gives [a01 a23 b01 b23 | a45 a67 b45 b67]; the 64-bit permute puts
+  // a's pairs before b's.
+  MAAS_KERNELS_TARGET static V PairAdd(V a, V b) {
+    return _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_hadd_ps(a, b)), 0xD8));
   }
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, float value) {
     return _mm256_blendv_ps(_mm256_set1_ps(value), v, First(n));
@@ -123,7 +140,11 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static void Store(double* p, V v) { _mm256_storeu_pd(p, v); }
   MAAS_KERNELS_TARGET static V Add(V a, V b) { return _mm256_add_pd(a, b); }
   MAAS_KERNELS_TARGET static V Sub(V a, V b) { return _mm256_sub_pd(a, b); }
-  MAAS_KERNELS_TARGET static V Mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Mul(V a, V b) {
+    V r = _mm256_mul_pd(a, b);
+    __asm__("" : "+x"(r));  // never fused into a following add (kernels.h)
+    return r;
+  }
   MAAS_KERNELS_TARGET static V Div(V a, V b) { return _mm256_div_pd(a, b); }
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm256_max_pd(a, b); }
@@ -145,6 +166,12 @@ struct Ops<double> {
   }
   MAAS_KERNELS_TARGET static V KeepFirst(V v, std::size_t n) {
     return _mm256_and_pd(v, First(n));
+  }
+  MAAS_KERNELS_TARGET static V LoadPartial(const double* p, std::size_t n) {
+    return _mm256_maskload_pd(p, _mm256_castpd_si256(First(n)));
+  }
+  MAAS_KERNELS_TARGET static V PairAdd(V a, V b) {
+    return _mm256_permute4x64_pd(_mm256_hadd_pd(a, b), 0xD8);
   }
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, double value) {
     return _mm256_blendv_pd(_mm256_set1_pd(value), v, First(n));

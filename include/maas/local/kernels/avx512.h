@@ -35,10 +35,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <tuple>
 
 #include "maas/local/kernels/activation_kind.h"
 #include "maas/local/kernels/layout.h"
 #include "maas/local/kernels/math_constants.h"
+#include "maas/local/kernels/network_view.h"
 
 // The kernels below are also covered (GCC applies these pragmas through the
 // inlining context), for translation units that included <immintrin.h> first.
@@ -69,7 +73,11 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static void Store(float* p, V v) { _mm512_storeu_ps(p, v); }
   MAAS_KERNELS_TARGET static V Add(V a, V b) { return _mm512_add_ps(a, b); }
   MAAS_KERNELS_TARGET static V Sub(V a, V b) { return _mm512_sub_ps(a, b); }
-  MAAS_KERNELS_TARGET static V Mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  MAAS_KERNELS_TARGET static V Mul(V a, V b) {
+    V r = _mm512_mul_ps(a, b);
+    __asm__("" : "+v"(r));  // never fused into a following add (kernels.h)
+    return r;
+  }
   MAAS_KERNELS_TARGET static V Div(V a, V b) { return _mm512_div_ps(a, b); }
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm512_max_ps(a, b); }
@@ -92,6 +100,17 @@ struct Ops<float> {
   }
   MAAS_KERNELS_TARGET static V KeepFirst(V v, std::size_t n) {
     return _mm512_maskz_mov_ps(First(n), v);
+  }
+  MAAS_KERNELS_TARGET static V LoadPartial(const float* p, std::size_t n) {
+    return _mm512_maskz_loadu_ps(First(n), p);
+  }
+  MAAS_KERNELS_TARGET static V PairAdd(V a, V b) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22,
+                                           24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23,
+                                          25, 27, 29, 31);
+    return _mm512_add_ps(_mm512_permutex2var_ps(a, even, b),
+                         _mm512_permutex2var_ps(a, odd, b));
   }
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, float value) {
     return _mm512_mask_blend_ps(First(n), _mm512_set1_ps(value), v);
@@ -127,7 +146,11 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static void Store(double* p, V v) { _mm512_storeu_pd(p, v); }
   MAAS_KERNELS_TARGET static V Add(V a, V b) { return _mm512_add_pd(a, b); }
   MAAS_KERNELS_TARGET static V Sub(V a, V b) { return _mm512_sub_pd(a, b); }
-  MAAS_KERNELS_TARGET static V Mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  MAAS_KERNELS_TARGET static V Mul(V a, V b) {
+    V r = _mm512_mul_pd(a, b);
+    __asm__("" : "+v"(r));  // never fused into a following add (kernels.h)
+    return r;
+  }
   MAAS_KERNELS_TARGET static V Div(V a, V b) { return _mm512_div_pd(a, b); }
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm512_max_pd(a, b); }
@@ -150,6 +173,15 @@ struct Ops<double> {
   }
   MAAS_KERNELS_TARGET static V KeepFirst(V v, std::size_t n) {
     return _mm512_maskz_mov_pd(First(n), v);
+  }
+  MAAS_KERNELS_TARGET static V LoadPartial(const double* p, std::size_t n) {
+    return _mm512_maskz_loadu_pd(First(n), p);
+  }
+  MAAS_KERNELS_TARGET static V PairAdd(V a, V b) {
+    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    return _mm512_add_pd(_mm512_permutex2var_pd(a, even, b),
+                         _mm512_permutex2var_pd(a, odd, b));
   }
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, double value) {
     return _mm512_mask_blend_pd(First(n), _mm512_set1_pd(value), v);

@@ -21,10 +21,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <tuple>
 
 #include "maas/local/kernels/activation_kind.h"
 #include "maas/local/kernels/layout.h"
 #include "maas/local/kernels/math_constants.h"
+#include "maas/local/kernels/network_view.h"
 
 #define MAAS_KERNELS_TARGET
 
@@ -47,7 +51,11 @@ struct Ops<float> {
   static void Store(float* p, V v) { vst1q_f32(p, v); }
   static V Add(V a, V b) { return vaddq_f32(a, b); }
   static V Sub(V a, V b) { return vsubq_f32(a, b); }
-  static V Mul(V a, V b) { return vmulq_f32(a, b); }
+  static V Mul(V a, V b) {
+    V r = vmulq_f32(a, b);
+    __asm__("" : "+w"(r));  // never fused into a following add (kernels.h)
+    return r;
+  }
   static V Div(V a, V b) { return vdivq_f32(a, b); }
   static V Fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
   static V Max(V a, V b) { return vmaxq_f32(a, b); }
@@ -62,6 +70,12 @@ struct Ops<float> {
     return vcltq_u32(vld1q_u32(idx), vdupq_n_u32(static_cast<std::uint32_t>(n)));
   }
   static V KeepFirst(V v, std::size_t n) { return vbslq_f32(First(n), v, Zero()); }
+  static V LoadPartial(const float* p, std::size_t n) {
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    std::memcpy(t, p, n * sizeof(float));
+    return vld1q_f32(t);
+  }
+  static V PairAdd(V a, V b) { return vpaddq_f32(a, b); }
   static V FillAfter(V v, std::size_t n, float value) {
     return vbslq_f32(First(n), v, vdupq_n_f32(value));
   }
@@ -82,7 +96,11 @@ struct Ops<double> {
   static void Store(double* p, V v) { vst1q_f64(p, v); }
   static V Add(V a, V b) { return vaddq_f64(a, b); }
   static V Sub(V a, V b) { return vsubq_f64(a, b); }
-  static V Mul(V a, V b) { return vmulq_f64(a, b); }
+  static V Mul(V a, V b) {
+    V r = vmulq_f64(a, b);
+    __asm__("" : "+w"(r));  // never fused into a following add (kernels.h)
+    return r;
+  }
   static V Div(V a, V b) { return vdivq_f64(a, b); }
   static V Fma(V a, V b, V c) { return vfmaq_f64(c, a, b); }
   static V Max(V a, V b) { return vmaxq_f64(a, b); }
@@ -97,6 +115,12 @@ struct Ops<double> {
     return vcltq_u64(vld1q_u64(idx), vdupq_n_u64(static_cast<std::uint64_t>(n)));
   }
   static V KeepFirst(V v, std::size_t n) { return vbslq_f64(First(n), v, Zero()); }
+  static V LoadPartial(const double* p, std::size_t n) {
+    double t[2] = {0.0, 0.0};
+    std::memcpy(t, p, n * sizeof(double));
+    return vld1q_f64(t);
+  }
+  static V PairAdd(V a, V b) { return vpaddq_f64(a, b); }
   static V FillAfter(V v, std::size_t n, double value) {
     return vbslq_f64(First(n), v, vdupq_n_f64(value));
   }

@@ -13,9 +13,12 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
+#include <initializer_list>
 
 #include "maas/local/kernels/activation_kind.h"
 #include "maas/local/kernels/layout.h"
+#include "maas/local/kernels/network_view.h"
 
 namespace maas {
 namespace kernels {
@@ -118,6 +121,107 @@ inline void Dense(const T* w, const T* b, const T* x, std::size_t x_stride,
     ActivateRow<T, kAct>(yr, kOut, alpha);
     for (std::size_t j = kOut; j < kStride; ++j) yr[j] = T(0);
   }
+}
+
+// PlanLayer<T>()
+//
+// The scalar kernels use Layout::kColumns; they sum in input order (no
+// partial sums).
+template <typename T>
+constexpr LayerPlan PlanLayer(std::size_t, std::size_t, Numerics) {
+  return {Layout::kColumns, 1};
+}
+
+// ActivateRowAs()
+//
+// ActivateRow for an activation known at run time.
+template <typename T>
+inline void ActivateRowAs(Activation act, T* y, std::size_t n, T alpha) {
+  switch (act) {
+    case Activation::kIdentity: ActivateRow<T, Activation::kIdentity>(y, n, alpha); break;
+    case Activation::kRelu: ActivateRow<T, Activation::kRelu>(y, n, alpha); break;
+    case Activation::kSigmoid: ActivateRow<T, Activation::kSigmoid>(y, n, alpha); break;
+    case Activation::kTanh: ActivateRow<T, Activation::kTanh>(y, n, alpha); break;
+    case Activation::kSoftmax: ActivateRow<T, Activation::kSoftmax>(y, n, alpha); break;
+    case Activation::kGelu: ActivateRow<T, Activation::kGelu>(y, n, alpha); break;
+    case Activation::kGeluTanh: ActivateRow<T, Activation::kGeluTanh>(y, n, alpha); break;
+    case Activation::kSilu: ActivateRow<T, Activation::kSilu>(y, n, alpha); break;
+    case Activation::kSoftplus: ActivateRow<T, Activation::kSoftplus>(y, n, alpha); break;
+    case Activation::kLeakyRelu: ActivateRow<T, Activation::kLeakyRelu>(y, n, alpha); break;
+    case Activation::kElu: ActivateRow<T, Activation::kElu>(y, n, alpha); break;
+  }
+}
+
+// DenseDynamic()
+//
+// Dense() for a layer of run-time size and activation (kColumns layout).
+template <typename T>
+inline void DenseDynamic(const LayerView<T>& l, const T* x, std::size_t x_stride, T* y,
+                         std::size_t y_stride, std::size_t rows) {
+  const std::size_t stride = PaddedSize<T>(l.n_out);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * x_stride;
+    T* yr = y + r * y_stride;
+    for (std::size_t j = 0; j < l.n_out; ++j) yr[j] = l.b[j];
+    for (std::size_t i = 0; i < l.n_in; ++i) {
+      const T xi = xr[i];
+      const T* wi = l.w + i * stride;
+      for (std::size_t j = 0; j < l.n_out; ++j) yr[j] += xi * wi[j];
+    }
+    ActivateRowAs<T>(l.act, yr, l.n_out, l.alpha);
+    for (std::size_t j = l.n_out; j < stride; ++j) yr[j] = T(0);
+  }
+}
+
+// ForwardDynamic<T, kNum>()
+//
+// The forward pass of a network described by `view` (every LayerView field
+// set, weights in kColumns), one row at a time through `scratch` (2 *
+// view.max_width values; block_rows is not used).
+template <typename T, Numerics kNum>
+inline void ForwardDynamic(const NetworkView<T>& view, const T* x, std::size_t rows, T* y,
+                           T* scratch, std::size_t block_rows) noexcept {
+  static_assert(kNum == Numerics::kFast,
+                "maas::kernels::scalar runs the fast mode; kReproducible uses portable");
+  (void)block_rows;
+  T* a = scratch;
+  T* b = scratch + view.max_width;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * view.n_in;
+    for (std::size_t i = 0; i < view.n_in; ++i) {
+      a[i] = (xr[i] - view.in_shift[i]) * view.in_scale[i];
+    }
+    T* in = a;
+    T* out = b;
+    for (std::size_t l = 0; l < view.num_layers; ++l) {
+      DenseDynamic<T>(view.layers[l], in, view.max_width, out, view.max_width, 1);
+      T* t = in;
+      in = out;
+      out = t;
+    }
+    T* yr = y + r * view.n_out;
+    for (std::size_t j = 0; j < view.n_out; ++j) {
+      yr[j] = in[j] * view.out_scale[j] + view.out_offset[j];
+    }
+  }
+}
+
+// Forward<T, kNum, Specs...>()
+//
+// The forward pass of a compile-time network (every LayerView field set),
+// one row at a time through stack scratch.
+template <typename T, Numerics kNum, typename... Specs>
+inline void Forward(const NetworkView<T>& view, const T* x, std::size_t rows, T* y) noexcept {
+  constexpr std::size_t kWidth = [] {
+    std::size_t w = 0;
+    for (std::size_t n : {PaddedSize<T>(Specs::kInputSize)...,
+                          PaddedSize<T>(Specs::kOutputSize)...}) {
+      w = n > w ? n : w;
+    }
+    return w;
+  }();
+  alignas(64) T scratch[2 * kWidth];
+  ForwardDynamic<T, kNum>(view, x, rows, y, scratch, 1);
 }
 
 }  // namespace scalar

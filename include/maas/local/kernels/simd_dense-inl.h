@@ -2,16 +2,22 @@
 // File: local/kernels/simd_dense-inl.h
 // -----------------------------------------------------------------------------
 //
-// The SIMD dense-layer algorithm shared by every ISA file. Deliberately has no
-// include guard: `avx2.h`, `avx512.h` and `neon.h` each include it inside
-// their own namespace (`maas::kernels::avx2`, ...) after defining
+// The SIMD dense-layer algorithm shared by every vector ISA file (and by the
+// one-lane portable file). Deliberately has no include guard: `avx2.h`,
+// `avx512.h`, `neon.h` and `portable.h` each include it inside their own
+// namespace (`maas::kernels::avx2`, ...) after defining
 //
 //   - `Ops<T>` for T = float and double: the vector type `V`, `kLanes`, and
-//     static functions Zero, Set, Load, Store (unaligned), Add, Sub, Mul, Div,
-//     Fma (a * b + c), Max, Min, Abs, CopySign(magnitude, sign source),
-//     SelectLess(a, b, t, f) = a < b ? t : f, KeepFirst(v, n) (lanes >= n
-//     become 0), FillAfter(v, n, value), ReduceMax, ReduceAdd, and
-//     ShiftToExponent(t) (bit pattern shifted left by the mantissa width);
+//     static functions Zero, Set, Load, LoadPartial(p, n) (lanes [0, n),
+//     n < kLanes, the rest 0, reading nothing beyond p + n), Store
+//     (unaligned), Add, Sub, Mul (never fused with a following Add or Sub by
+//     the compiler: see MAAS_KERNELS_OPAQUE), Div, Fma (a * b + c, fused),
+//     Max, Min (x86 semantics: Max(a, b) = a > b ? a : b), Abs,
+//     CopySign(magnitude, sign source), SelectLess(a, b, t, f) = a < b ? t :
+//     f, KeepFirst(v, n) (lanes >= n become 0), FillAfter(v, n, value),
+//     ReduceMax, ReduceAdd, PairAdd(a, b) = [a0+a1, a2+a3, ..., b0+b1, ...],
+//     and ShiftToExponent(t) (bit pattern shifted left by the mantissa
+//     width);
 //   - `kVectorRegisters`, the number of architectural vector registers;
 //   - the macro `MAAS_KERNELS_TARGET`, the function attribute that enables the
 //     ISA (GCC/Clang `target(...)`), or nothing.
@@ -19,22 +25,35 @@
 // so every function below is compiled once per ISA under its own namespace
 // (no ODR clash between bodies built for different instruction sets).
 // It must not include anything: the including file provides <cstddef>,
-// `layout.h`, `activation_kind.h` and `math_constants.h`.
+// <cstring>, `layout.h`, `network_view.h`, `activation_kind.h` and
+// `math_constants.h`.
 //
-// Algorithm (weights input-major, see layout.h):
-//   - one row at a time (latency): the outputs are cut into blocks of at most
-//     8 (4 with 16 registers) vectors; each output keeps kSplit independent
-//     partial sums over the inputs so that at least 8 FMAs are in flight,
-//     hiding the FMA latency; partial sums are added at the end;
-//   - many rows (throughput): a register tile of kRows rows x kCols vectors
-//     (each with the same kSplit partial sums, so results are bit-identical
+// Algorithm, per layer, as planned by PlanLayer() (layout.h explains the two
+// weight layouts):
+//   - kColumns, one row at a time (latency): the outputs are cut into blocks
+//     of at most 8 (4 with 16 registers) vectors; each output keeps `split`
+//     independent partial sums over the inputs so that at least 8 FMAs are in
+//     flight, hiding the FMA latency; partial sums are added pairwise at the
+//     end;
+//   - kColumns, many rows (throughput): a register tile of kRows rows x kCols
+//     vectors (each with the same partial sums, so results are bit-identical
 //     to the one-row path) reuses each loaded weight vector for kRows rows
-//     and each broadcast input for kCols vectors; column panels are the outer
-//     loop so a panel of weights stays in L1 while all row tiles pass over
-//     it. Rows that do not fill a tile use the one-row path.
+//     and each broadcast input for kCols vectors; column panels are the
+//     outer loop so a panel of weights stays in L1 while all row tiles pass
+//     over it. Rows that do not fill a tile use the one-row path;
+//   - kRows (narrow layers): each output is a dot product of the input row,
+//     loaded as vectors once and reused by every output, with its weight row;
+//     `split` partial sums per output over the input vectors, then one
+//     pairwise horizontal sum (HorizontalSums) for all outputs of a row at
+//     once; tiles of several rows share each weight vector.
 // Softmax is applied per row after all columns, with the padding lanes
-// excluded from the maximum and the sum; every lane in [kOut,
-// PaddedSize(kOut)) is written as 0, lanes beyond are not touched.
+// excluded from the maximum and the sum; every lane in [n_out,
+// PaddedSize(n_out)) is written as 0, lanes beyond are not touched.
+//
+// Numerics::kReproducible plans kColumns with 4 partial sums everywhere and
+// runs softmax's maximum and sum one element at a time; all other
+// operations are lane-wise and identical on every ISA, so the bits do not
+// depend on the vector width.
 
 // EstrinLevel<T, kN>()
 //
@@ -220,7 +239,9 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V GeluTanh(typename Ops<T>::V x) {
 // Activate()
 //
 // The element-wise activations (alpha: leaky ReLU's and ELU's parameter,
-// broadcast); softmax (a row operation) passes through.
+// broadcast); softmax (a row operation) passes through. Comparisons with 0
+// are written Max(v, 0) and Min(0, v): with those operand orders x86 and
+// AArch64 agree on the sign of a zero result.
 template <typename T, ::maas::Activation kAct>
 MAAS_KERNELS_TARGET inline typename Ops<T>::V Activate(typename Ops<T>::V v,
                                                       typename Ops<T>::V alpha) {
@@ -243,10 +264,10 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Activate(typename Ops<T>::V v,
     return O::Add(O::Max(v, O::Zero()),
                   Log1p01<T>(Exp<T>(O::Sub(O::Zero(), O::Abs(v)))));
   } else if constexpr (kAct == A::kLeakyRelu) {
-    return O::Fma(alpha, O::Min(v, O::Zero()), O::Max(v, O::Zero()));
+    return O::Fma(alpha, O::Min(O::Zero(), v), O::Max(v, O::Zero()));
   } else if constexpr (kAct == A::kElu) {
     return O::SelectLess(O::Zero(), v, v,
-                         O::Mul(alpha, Expm1<T>(O::Min(v, O::Zero()))));
+                         O::Mul(alpha, Expm1<T>(O::Min(O::Zero(), v))));
   } else {
     (void)alpha;
     return v;
@@ -257,74 +278,174 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Activate(typename Ops<T>::V v,
 //
 // In-place stable softmax over y[0, n), n >= 1; y must hold whole vectors up
 // to n rounded up to kLanes. Padding lanes of the last vector take no part in
-// the maximum or the sum and are left 0.
-template <typename T>
+// the maximum or the sum and are left 0. Reproducible mode: the maximum and
+// the sum are taken one element at a time, in order (the same on every ISA);
+// the exponentials and the scaling are lane-wise.
+template <typename T, ::maas::Numerics kNum>
 MAAS_KERNELS_TARGET inline void SoftmaxRow(T* y, std::size_t n) {
   using O = Ops<T>;
   constexpr std::size_t kL = O::kLanes;
   const std::size_t full = n / kL;
   const std::size_t rem = n % kL;
-  auto m = O::Set(y[0]);
-  for (std::size_t v = 0; v < full; ++v) m = O::Max(m, O::Load(y + v * kL));
-  if (rem != 0) m = O::Max(m, O::FillAfter(O::Load(y + full * kL), rem, y[0]));
-  const auto mx = O::Set(O::ReduceMax(m));
-  auto s = O::Zero();
-  for (std::size_t v = 0; v < full; ++v) {
-    const auto e = Exp<T>(O::Sub(O::Load(y + v * kL), mx));
-    O::Store(y + v * kL, e);
-    s = O::Add(s, e);
-  }
-  if (rem != 0) {
-    const auto e = O::KeepFirst(Exp<T>(O::Sub(O::Load(y + full * kL), mx)), rem);
-    O::Store(y + full * kL, e);
-    s = O::Add(s, e);
-  }
-  const auto inv = O::Set(T(1) / O::ReduceAdd(s));
   const std::size_t vecs = full + (rem != 0 ? 1 : 0);
+  T sum;
+  if constexpr (kNum == ::maas::Numerics::kReproducible) {
+    T m = y[0];
+    for (std::size_t j = 1; j < n; ++j) m = y[j] > m ? y[j] : m;
+    const auto mx = O::Set(m);
+    for (std::size_t v = 0; v < vecs; ++v) {
+      const auto e = Exp<T>(O::Sub(O::Load(y + v * kL), mx));
+      O::Store(y + v * kL, v < full ? e : O::KeepFirst(e, rem));
+    }
+    sum = y[0];
+    for (std::size_t j = 1; j < n; ++j) sum = sum + y[j];
+  } else {
+    auto m = O::Set(y[0]);
+    for (std::size_t v = 0; v < full; ++v) m = O::Max(m, O::Load(y + v * kL));
+    if (rem != 0) m = O::Max(m, O::FillAfter(O::Load(y + full * kL), rem, y[0]));
+    const auto mx = O::Set(O::ReduceMax(m));
+    auto s = O::Zero();
+    for (std::size_t v = 0; v < full; ++v) {
+      const auto e = Exp<T>(O::Sub(O::Load(y + v * kL), mx));
+      O::Store(y + v * kL, e);
+      s = O::Add(s, e);
+    }
+    if (rem != 0) {
+      const auto e = O::KeepFirst(Exp<T>(O::Sub(O::Load(y + full * kL), mx)), rem);
+      O::Store(y + full * kL, e);
+      s = O::Add(s, e);
+    }
+    sum = O::ReduceAdd(s);
+  }
+  const auto inv = O::Set(T(1) / sum);
   for (std::size_t v = 0; v < vecs; ++v) {
     O::Store(y + v * kL, O::Mul(O::Load(y + v * kL), inv));
   }
 }
 
-// FinishRow<T, kAct, kOut>()
+// FinishRow<T, kAct, kNum>()
 //
-// Applies softmax if asked, then makes every lane in [kOut, PaddedSize(kOut))
-// of the row 0; lanes beyond are not touched. Every count is a compile-time
-// constant: no run-time tail loop (GCC 12 reported one, inlined into a wide
-// network, as "iteration 4611686018427387903 invokes undefined behavior").
-template <typename T, ::maas::Activation kAct, std::size_t kOut>
-MAAS_KERNELS_TARGET inline void FinishRow(T* y) {
+// Applies softmax if asked, then makes every lane in [n, PaddedSize(n)) of
+// the row 0; lanes beyond are not touched. No scalar tail loop (GCC 12
+// reported one, inlined into a wide network, as "iteration
+// 4611686018427387903 invokes undefined behavior").
+template <typename T, ::maas::Activation kAct, ::maas::Numerics kNum>
+MAAS_KERNELS_TARGET inline void FinishRow(T* y, std::size_t n) {
   using O = Ops<T>;
   constexpr std::size_t kL = O::kLanes;
-  constexpr std::size_t kVecs = (kOut + kL - 1) / kL;
-  constexpr std::size_t kPadded = ::maas::kernels::PaddedSize<T>(kOut);
-  if constexpr (kAct == ::maas::Activation::kSoftmax) SoftmaxRow<T>(y, kOut);
+  const std::size_t vecs = (n + kL - 1) / kL;
+  const std::size_t padded = ::maas::kernels::PaddedSize<T>(n);
+  if constexpr (kAct == ::maas::Activation::kSoftmax) SoftmaxRow<T, kNum>(y, n);
   // Activations with act(0) = 0 keep the zero padding of weights and bias,
   // softmax zeroes its own; the others (sigmoid(0) = 0.5) are masked.
-  if constexpr (kOut % kL != 0 && kAct != ::maas::Activation::kSoftmax &&
+  if constexpr (kAct != ::maas::Activation::kSoftmax &&
                 !::maas::ActivationOfZeroIsZero(kAct)) {
-    constexpr std::size_t v = (kVecs - 1) * kL;
-    O::Store(y + v, O::KeepFirst(O::Load(y + v), kOut % kL));
+    if (n % kL != 0) {
+      T* last = y + (vecs - 1) * kL;
+      O::Store(last, O::KeepFirst(O::Load(last), n % kL));
+    }
   }
-#pragma GCC unroll 16
-  for (std::size_t j = kVecs * kL; j < kPadded; j += kL) O::Store(y + j, O::Zero());
+  for (std::size_t v = vecs; v < padded / kL; ++v) O::Store(y + v * kL, O::Zero());
 }
 
-// Tile<T, kRows, kCols, kSplit, kAct>()
+// HorizontalSums<T, kN>()
 //
-// kIn inputs, kRows rows x kCols output vectors, each with kSplit partial sums over the
-// inputs (input i goes to partial sum i % kSplit; the inputs after the last
-// whole group of kSplit go to sum 0; sums are added pairwise at the end), all
-// in registers over the whole input loop: one weight load feeds kRows FMAs,
-// one broadcast feeds kCols. The summation order of an output depends only on
-// kSplit, so a one-row tile (kRows = 1) and a many-row tile with the same
-// kSplit give bit-identical results.
-template <typename T, std::size_t kIn, std::size_t kRows, std::size_t kCols,
-          std::size_t kSplit, ::maas::Activation kAct>
-MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
-                                     const T* b, const T* x,
-                                     std::size_t x_stride, T* y,
-                                     std::size_t y_stride, T alpha) {
+// A vector whose lane j (< kN <= kLanes) is the sum of the lanes of acc[j],
+// by a tree of PairAdd: pairs of vectors first (their lanes stay in order),
+// then the one vector left with itself. The order of the additions is fixed
+// for each kN, which is all the one-row and many-row paths need to agree.
+template <typename T, std::size_t kN>
+MAAS_KERNELS_TARGET inline typename Ops<T>::V HorizontalSums(const typename Ops<T>::V* acc) {
+  using O = Ops<T>;
+  using V = typename O::V;
+  constexpr std::size_t kL = O::kLanes;
+  static_assert(kN >= 1 && kN <= kL, "HorizontalSums: 1 <= kN <= kLanes");
+  V v[kN];
+  for (std::size_t k = 0; k < kN; ++k) v[k] = acc[k];
+  std::size_t count = kN;
+  std::size_t group = kL;  // lanes per vector still to be summed
+  while (count > 1) {
+    const std::size_t half = (count + 1) / 2;
+    for (std::size_t k = 0; k < half; ++k) {
+      v[k] = 2 * k + 1 < count ? O::PairAdd(v[2 * k], v[2 * k + 1])
+                               : O::PairAdd(v[2 * k], O::Zero());
+    }
+    count = half;
+    group /= 2;
+  }
+  // One vector: kN' = kL / group sums of `group` lanes each, in order.
+  for (; group > 1; group /= 2) v[0] = O::PairAdd(v[0], v[0]);
+  return v[0];
+}
+
+// kAcc
+//
+// Accumulator registers a tile may use: 24 of 32 vector registers, 12 of 16.
+inline constexpr std::size_t kAcc = kVectorRegisters >= 32 ? 24 : 12;
+// Output vectors per block of the one-row kColumns path.
+inline constexpr std::size_t kMaxRowCols = kVectorRegisters >= 32 ? 8 : 4;
+
+constexpr std::size_t Pow2Ceil(std::size_t n) {
+  std::size_t p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+constexpr std::size_t Pow2Floor(std::size_t n) {
+  std::size_t p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
+}
+
+// PlanLayer<T>()
+//
+// The plan of an n_in -> n_out layer on this ISA (layout.h):
+//   reproducible: kColumns, 4 partial sums (the same on every ISA);
+//   kRows when the outputs fill at most half a vector and there are at
+//   least two input vectors: partial sums so that outputs x sums >= 8;
+//   kColumns otherwise: partial sums so that the one-row block (up to
+//   kMaxRowCols vectors) has >= 8 chains.
+// Sums are powers of two, at most 8, and at most the number of inputs (or
+// input vectors).
+template <typename T>
+constexpr ::maas::kernels::LayerPlan PlanLayer(std::size_t n_in, std::size_t n_out,
+                                               ::maas::Numerics numerics) {
+  using ::maas::kernels::Layout;
+  constexpr std::size_t kL = Ops<T>::kLanes;
+  if (numerics == ::maas::Numerics::kReproducible) return {Layout::kColumns, 4};
+  if (kL >= 4 && 2 * n_out <= kL && n_in >= 2 * kL) {
+    const std::size_t vin = (n_in + kL - 1) / kL;
+    std::size_t split = Pow2Ceil((8 + n_out - 1) / n_out);
+    split = split > 8 ? 8 : split;
+    const std::size_t cap = Pow2Floor(vin);
+    return {Layout::kRows, split > cap ? cap : split};
+  }
+  const std::size_t vecs = (n_out + kL - 1) / kL;
+  const std::size_t row_cols = vecs < kMaxRowCols ? vecs : kMaxRowCols;
+  std::size_t split = Pow2Ceil((8 + row_cols - 1) / row_cols);
+  split = split > 8 ? 8 : split;
+  const std::size_t cap = Pow2Floor(n_in);
+  return {Layout::kColumns, split > cap ? cap : split};
+}
+
+// ---------------------------------------------------------------------------
+// kColumns
+
+// ColTile<T, kRows, kCols, kSplit, kAct>()
+//
+// n_in inputs, kRows rows x kCols output vectors, each with kSplit partial
+// sums over the inputs (input i goes to partial sum i % kSplit; the inputs
+// after the last whole group of kSplit go to sum 0; sums are added pairwise
+// at the end), all in registers over the whole input loop: one weight load
+// feeds kRows FMAs, one broadcast feeds kCols. The summation order of an
+// output depends only on kSplit, so a one-row tile (kRows = 1) and a
+// many-row tile with the same kSplit give bit-identical results.
+template <typename T, std::size_t kRows, std::size_t kCols, std::size_t kSplit,
+          ::maas::Activation kAct>
+MAAS_KERNELS_TARGET inline void ColTile(std::size_t n_in, const T* w,
+                                        std::size_t w_stride, const T* b,
+                                        const T* x, std::size_t x_stride, T* y,
+                                        std::size_t y_stride,
+                                        typename Ops<T>::V alpha) {
   using O = Ops<T>;
   using V = typename O::V;
   constexpr std::size_t kL = O::kLanes;
@@ -343,11 +464,11 @@ MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
       for (std::size_t v = 0; v < kCols; ++v) acc[s][r][v] = O::Zero();
     }
   }
-  constexpr std::size_t kMain = kIn / kSplit * kSplit;
+  const std::size_t main = n_in / kSplit * kSplit;
   // The body already holds kSplit x kRows x kCols FMAs; unrolling the input
   // loop further only grows the code.
 #pragma GCC unroll 1
-  for (std::size_t i = 0; i < kMain; i += kSplit) {
+  for (std::size_t i = 0; i < main; i += kSplit) {
 #pragma GCC unroll 16
     for (std::size_t s = 0; s < kSplit; ++s) {
       V wv[kCols];
@@ -364,19 +485,18 @@ MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
       }
     }
   }
-  if constexpr (kMain < kIn) {
-    for (std::size_t i = kMain; i < kIn; ++i) {
-      V wv[kCols];
-      const T* wr = w + i * w_stride;
+#pragma GCC unroll 1
+  for (std::size_t i = main; i < n_in; ++i) {
+    V wv[kCols];
+    const T* wr = w + i * w_stride;
 #pragma GCC unroll 16
-      for (std::size_t v = 0; v < kCols; ++v) wv[v] = O::Load(wr + v * kL);
+    for (std::size_t v = 0; v < kCols; ++v) wv[v] = O::Load(wr + v * kL);
 #pragma GCC unroll 16
-      for (std::size_t r = 0; r < kRows; ++r) {
-        const V xr = O::Set(x[r * x_stride + i]);
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const V xr = O::Set(x[r * x_stride + i]);
 #pragma GCC unroll 16
-        for (std::size_t v = 0; v < kCols; ++v) {
-          acc[0][r][v] = O::Fma(xr, wv[v], acc[0][r][v]);
-        }
+      for (std::size_t v = 0; v < kCols; ++v) {
+        acc[0][r][v] = O::Fma(xr, wv[v], acc[0][r][v]);
       }
     }
   }
@@ -393,114 +513,485 @@ MAAS_KERNELS_TARGET inline void Tile(const T* w, std::size_t w_stride,
       }
     }
   }
-  const V alpha_v = O::Set(alpha);
 #pragma GCC unroll 16
   for (std::size_t r = 0; r < kRows; ++r) {
 #pragma GCC unroll 16
     for (std::size_t v = 0; v < kCols; ++v) {
-      O::Store(y + r * y_stride + v * kL, Activate<T, kAct>(acc[0][r][v], alpha_v));
+      O::Store(y + r * y_stride + v * kL, Activate<T, kAct>(acc[0][r][v], alpha));
     }
   }
 }
 
-// DenseShape<T, kIn, kOut>
-//
-// Blocking chosen at compile time from the layer size and the register file
-// (kAcc accumulators: 24 of 32 registers, 12 of 16).
-//   kSplit     partial sums per output, so that one row has at least 8
-//              independent FMA chains (4-cycle latency x 2 FMA ports); at
-//              most 8. (For one-vector layers such as 64 -> 8 a cap of 4
-//              measured faster in batches, but changes their rounding.)
-//   kRowCols   output vectors per block of the one-row path (<= 8 or 4);
-//   kTileCols  output vectors per many-row tile: 4 while a panel of kIn x 4
-//              vectors fits in 32 KiB of L1, else 2 (kSplit = 1) or fewer;
-//   kTileRows  rows per tile, kAcc / (kTileCols * kSplit).
-template <typename T, std::size_t kIn, std::size_t kOut>
-struct DenseShape {
-  static constexpr std::size_t kL = Ops<T>::kLanes;
-  static constexpr bool kWide = kVectorRegisters >= 32;
-  static constexpr std::size_t kAcc = kWide ? 24 : 12;
-  static constexpr std::size_t kVecs = (kOut + kL - 1) / kL;
-  static constexpr std::size_t kMaxRowCols = kWide ? 8 : 4;
-  static constexpr std::size_t kRowCols = kVecs < kMaxRowCols ? kVecs : kMaxRowCols;
-  static constexpr std::size_t kSplit = [] {
-    std::size_t s = (8 + kRowCols - 1) / kRowCols;
-    s = s > 8 ? 8 : s;
-    s = s > kIn ? kIn : s;
-    return s < 1 ? std::size_t{1} : s;
-  }();
-  static constexpr std::size_t kTileCols = [] {
-    std::size_t c = kVecs < 4 ? kVecs : 4;
-    if (c == 4 && kIn * 4 * kL * sizeof(T) > 32768) c = 2;
-    while (c > 1 && c * kSplit > kAcc) --c;
-    return c;
-  }();
-  static constexpr std::size_t kTileRows = [] {
-    const std::size_t r = kAcc / (kTileCols * kSplit);
-    return r < 1 ? std::size_t{1} : r;
-  }();
-};
-
-// Dense<T, kIn, kOut, kAct>()
-//
-// The kernel contract of `maas::kernels::DenseLayer` (kernels.h): for each of
-// `rows` rows, y = act(x W + b); `w` has kIn rows of PaddedSize<T>(kOut)
-// values and `b` PaddedSize<T>(kOut) values, padding zero; y_stride >=
-// PaddedSize<T>(kOut); lanes [kOut, PaddedSize<T>(kOut)) of each output row
-// are written as 0, lanes beyond are not touched. Any alignment. x and y must not overlap. A row's result does not
-// depend on how many rows are processed with it.
-// Real-time safe: no allocation, no locks, no exceptions.
-template <typename T, std::size_t kIn, std::size_t kOut, ::maas::Activation kAct>
-MAAS_KERNELS_TARGET void Dense(const T* w, const T* b, const T* x,
-                               std::size_t x_stride, T* y,
-                               std::size_t y_stride, std::size_t rows,
-                               T alpha) noexcept {
-  using S = DenseShape<T, kIn, kOut>;
-  constexpr std::size_t kL = S::kL;
-  constexpr std::size_t kStride = ::maas::kernels::PaddedSize<T>(kOut);
-  constexpr ::maas::Activation kTileAct =
-      kAct == ::maas::Activation::kSoftmax ? ::maas::Activation::kIdentity : kAct;
-  constexpr std::size_t kSplit = S::kSplit;
-  constexpr std::size_t kR = S::kTileRows;
-  constexpr std::size_t kC = S::kTileCols;
-  constexpr std::size_t kFullCols = S::kVecs / kC;
-  constexpr std::size_t kRestCols = S::kVecs % kC;
-  const std::size_t tiled = kR > 1 ? rows / kR * kR : 0;
-  if (tiled != 0) {
-    for (std::size_t c = 0; c < kFullCols; ++c) {
-      for (std::size_t r = 0; r < tiled; r += kR) {
-        Tile<T, kIn, kR, kC, kSplit, kTileAct>(
-            w + c * kC * kL, kStride, b + c * kC * kL, x + r * x_stride,
-            x_stride, y + r * y_stride + c * kC * kL, y_stride, alpha);
-      }
-    }
-    if constexpr (kRestCols != 0) {
-      for (std::size_t r = 0; r < tiled; r += kR) {
-        Tile<T, kIn, kR, kRestCols, kSplit, kTileAct>(
-            w + kFullCols * kC * kL, kStride, b + kFullCols * kC * kL,
-            x + r * x_stride, x_stride,
-            y + r * y_stride + kFullCols * kC * kL, y_stride, alpha);
-      }
+// ColRowRest<>(): the last `rest` (< kMaxRowCols) vectors of one row.
+template <typename T, std::size_t kSplit, ::maas::Activation kAct, std::size_t kC = 1>
+MAAS_KERNELS_TARGET inline void ColRowRest(std::size_t rest, std::size_t n_in, const T* w,
+                                           std::size_t w_stride, const T* b,
+                                           const T* x, T* y,
+                                           typename Ops<T>::V alpha) {
+  if constexpr (kC < kMaxRowCols) {
+    if (rest == kC) {
+      ColTile<T, 1, kC, kSplit, kAct>(n_in, w, w_stride, b, x, 0, y, 0, alpha);
+    } else {
+      ColRowRest<T, kSplit, kAct, kC + 1>(rest, n_in, w, w_stride, b, x, y, alpha);
     }
   }
-  constexpr std::size_t kRC = S::kRowCols;
-  constexpr std::size_t kRowFull = S::kVecs / kRC;
-  constexpr std::size_t kRowRest = S::kVecs % kRC;
+}
+
+// ColBatchRest<>(): the last `rest` (< kC) vectors of a block of tiled rows.
+template <typename T, std::size_t kSplit, ::maas::Activation kAct, std::size_t kR,
+          std::size_t kCMax, std::size_t kC = 1>
+MAAS_KERNELS_TARGET inline void ColBatchRest(std::size_t rest, std::size_t n_in,
+                                             const T* w, std::size_t w_stride,
+                                             const T* b, const T* x,
+                                             std::size_t x_stride, T* y,
+                                             std::size_t y_stride, std::size_t tiled,
+                                             typename Ops<T>::V alpha) {
+  if constexpr (kC < kCMax) {
+    if (rest == kC) {
+      for (std::size_t r = 0; r < tiled; r += kR) {
+        ColTile<T, kR, kC, kSplit, kAct>(n_in, w, w_stride, b, x + r * x_stride,
+                                         x_stride, y + r * y_stride, y_stride, alpha);
+      }
+    } else {
+      ColBatchRest<T, kSplit, kAct, kR, kCMax, kC + 1>(rest, n_in, w, w_stride, b, x,
+                                                       x_stride, y, y_stride, tiled, alpha);
+    }
+  }
+}
+
+// ColumnsBatch<T, kAct, kSplit, kC>(): the whole tiles of kR rows x kC
+// vectors (column panels outside, row tiles inside); returns the rows done.
+template <typename T, ::maas::Activation kAct, std::size_t kSplit, std::size_t kC>
+MAAS_KERNELS_TARGET inline std::size_t ColumnsBatch(const T* w, const T* b,
+                                                    std::size_t n_in, std::size_t vecs,
+                                                    std::size_t w_stride,
+                                                    const T* x, std::size_t x_stride, T* y,
+                                                    std::size_t y_stride, std::size_t rows,
+                                                    typename Ops<T>::V alpha) {
+  constexpr std::size_t kL = Ops<T>::kLanes;
+  constexpr std::size_t kR = kAcc / (kC * kSplit) > 0 ? kAcc / (kC * kSplit) : 1;
+  if constexpr (kR <= 1) {
+    (void)w, (void)b, (void)n_in, (void)vecs, (void)w_stride, (void)x, (void)x_stride;
+    (void)y, (void)y_stride, (void)rows, (void)alpha;
+    return 0;
+  } else {
+    const std::size_t tiled = rows / kR * kR;
+    if (tiled == 0) return 0;
+    const std::size_t full = vecs / kC;
+    for (std::size_t c = 0; c < full; ++c) {
+      for (std::size_t r = 0; r < tiled; r += kR) {
+        ColTile<T, kR, kC, kSplit, kAct>(n_in, w + c * kC * kL, w_stride, b + c * kC * kL,
+                                         x + r * x_stride, x_stride,
+                                         y + r * y_stride + c * kC * kL, y_stride, alpha);
+      }
+    }
+    const std::size_t done = full * kC * kL;
+    ColBatchRest<T, kSplit, kAct, kR, kC>(vecs % kC, n_in, w + done, w_stride, b + done, x,
+                                          x_stride, y + done, y_stride, tiled, alpha);
+    return tiled;
+  }
+}
+
+// DenseColumns<T, kAct, kSplit>()
+//
+// The kColumns layer: tiles of rows, then the remaining rows one at a time.
+// No FinishRow (the caller applies it).
+template <typename T, ::maas::Activation kAct, std::size_t kSplit>
+MAAS_KERNELS_TARGET inline void DenseColumns(const T* w, const T* b, std::size_t n_in,
+                                             std::size_t n_out, const T* x,
+                                             std::size_t x_stride, T* y,
+                                             std::size_t y_stride, std::size_t rows,
+                                             T alpha) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  const auto alpha_v = O::Set(alpha);
+  // Weight rows are padded to 64 bytes: PaddedSize / kL vectors, of which
+  // the first `vecs` hold outputs.
+  const std::size_t vecs = (n_out + kL - 1) / kL;
+  const std::size_t w_stride = ::maas::kernels::PaddedSize<T>(n_out);
+  std::size_t tiled = 0;
+  if (rows > 1) {
+    // Four vectors per tile while a panel of n_in x 4 vectors fits in
+    // 32 KiB of L1, else two (or one).
+    if (vecs >= 4 && n_in * 4 * kL * sizeof(T) <= 32768 && 4 * kSplit <= kAcc) {
+      tiled = ColumnsBatch<T, kAct, kSplit, 4>(w, b, n_in, vecs, w_stride, x, x_stride, y,
+                                               y_stride, rows, alpha_v);
+    } else if (vecs >= 2 && 2 * kSplit <= kAcc) {
+      tiled = ColumnsBatch<T, kAct, kSplit, 2>(w, b, n_in, vecs, w_stride, x, x_stride, y,
+                                               y_stride, rows, alpha_v);
+    } else {
+      tiled = ColumnsBatch<T, kAct, kSplit, 1>(w, b, n_in, vecs, w_stride, x, x_stride, y,
+                                               y_stride, rows, alpha_v);
+    }
+  }
+  const std::size_t full = vecs / kMaxRowCols;
+  const std::size_t rest = vecs % kMaxRowCols;
   for (std::size_t r = tiled; r < rows; ++r) {
     const T* xr = x + r * x_stride;
     T* yr = y + r * y_stride;
-    for (std::size_t c = 0; c < kRowFull; ++c) {
-      Tile<T, kIn, 1, kRC, kSplit, kTileAct>(w + c * kRC * kL, kStride,
-                                             b + c * kRC * kL, xr, 0,
-                                             yr + c * kRC * kL, 0, alpha);
+    for (std::size_t c = 0; c < full; ++c) {
+      ColTile<T, 1, kMaxRowCols, kSplit, kAct>(n_in, w + c * kMaxRowCols * kL, w_stride,
+                                               b + c * kMaxRowCols * kL, xr, 0,
+                                               yr + c * kMaxRowCols * kL, 0, alpha_v);
     }
-    if constexpr (kRowRest != 0) {
-      Tile<T, kIn, 1, kRowRest, kSplit, kTileAct>(
-          w + kRowFull * kRC * kL, kStride, b + kRowFull * kRC * kL, xr, 0,
-          yr + kRowFull * kRC * kL, 0, alpha);
+    if (rest != 0) {
+      const std::size_t done = full * kMaxRowCols * kL;
+      ColRowRest<T, kSplit, kAct>(rest, n_in, w + done, w_stride, b + done, xr, yr + done,
+                                  alpha_v);
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// kRows
+
+// DotTile<T, kOuts, kRows, kSplit, kAct>()
+//
+// kRows rows x kOuts outputs (all of the layer's), each output a dot product
+// of the row's n_in inputs (whole vectors, then the partial last one read
+// with LoadPartial) with its weight row, in kSplit partial sums over the
+// input vectors (vector v to sum v % kSplit, those after the last whole
+// group to sum 0, added pairwise), then HorizontalSums, then the bias. The
+// order depends on kOuts and kSplit only: one-row and many-row tiles agree.
+// Stores one vector per row with lanes >= kOuts zero.
+template <typename T, std::size_t kOuts, std::size_t kRows, std::size_t kSplit,
+          ::maas::Activation kAct>
+MAAS_KERNELS_TARGET inline void DotTile(std::size_t n_in, const T* w, std::size_t w_stride,
+                                        const T* b, const T* x, std::size_t x_stride,
+                                        T* y, std::size_t y_stride,
+                                        typename Ops<T>::V alpha) {
+  using O = Ops<T>;
+  using V = typename O::V;
+  constexpr std::size_t kL = O::kLanes;
+  V acc[kSplit][kRows][kOuts];
+#pragma GCC unroll 16
+  for (std::size_t s = 0; s < kSplit; ++s) {
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < kRows; ++r) {
+#pragma GCC unroll 16
+      for (std::size_t o = 0; o < kOuts; ++o) acc[s][r][o] = O::Zero();
+    }
+  }
+  const std::size_t vin = n_in / kL;
+  const std::size_t main = vin / kSplit * kSplit;
+#pragma GCC unroll 1
+  for (std::size_t v = 0; v < main; v += kSplit) {
+#pragma GCC unroll 16
+    for (std::size_t s = 0; s < kSplit; ++s) {
+      V xv[kRows];
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRows; ++r) xv[r] = O::Load(x + r * x_stride + (v + s) * kL);
+#pragma GCC unroll 16
+      for (std::size_t o = 0; o < kOuts; ++o) {
+        const V wv = O::Load(w + o * w_stride + (v + s) * kL);
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < kRows; ++r) acc[s][r][o] = O::Fma(xv[r], wv, acc[s][r][o]);
+      }
+    }
+  }
+  const std::size_t rem = n_in % kL;
+  for (std::size_t v = main; v < vin + (rem != 0 ? 1 : 0); ++v) {
+    V xv[kRows];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < kRows; ++r) {
+      xv[r] = v < vin ? O::Load(x + r * x_stride + v * kL)
+                      : O::LoadPartial(x + r * x_stride + v * kL, rem);
+    }
+#pragma GCC unroll 16
+    for (std::size_t o = 0; o < kOuts; ++o) {
+      const V wv = O::Load(w + o * w_stride + v * kL);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRows; ++r) acc[0][r][o] = O::Fma(xv[r], wv, acc[0][r][o]);
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t h = 1; h < kSplit; h *= 2) {
+#pragma GCC unroll 16
+    for (std::size_t s = 0; s + h < kSplit; s += 2 * h) {
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRows; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t o = 0; o < kOuts; ++o) {
+          acc[s][r][o] = O::Add(acc[s][r][o], acc[s + h][r][o]);
+        }
+      }
+    }
+  }
+  const V bias = O::Load(b);
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < kRows; ++r) {
+    const V sums = O::Add(HorizontalSums<T, kOuts>(acc[0][r]), bias);
+    O::Store(y + r * y_stride, O::KeepFirst(Activate<T, kAct>(sums, alpha), kOuts));
+  }
+}
+
+// DenseRowsN<T, kAct, kSplit, kOuts>()
+//
+// The kRows layer with kOuts (<= kLanes / 2) outputs; no FinishRow.
+template <typename T, ::maas::Activation kAct, std::size_t kSplit, std::size_t kOuts>
+MAAS_KERNELS_TARGET inline void DenseRowsN(const T* w, const T* b, std::size_t n_in,
+                                           const T* x, std::size_t x_stride, T* y,
+                                           std::size_t y_stride, std::size_t rows,
+                                           T alpha) {
+  using O = Ops<T>;
+  const auto alpha_v = O::Set(alpha);
+  const std::size_t w_stride = ::maas::kernels::PaddedSize<T>(n_in);
+  constexpr std::size_t kR0 = kAcc / (kOuts * kSplit);
+  constexpr std::size_t kR = kR0 > 4 ? 4 : kR0;
+  std::size_t r = 0;
+  if constexpr (kR > 1) {
+    for (; r + kR <= rows; r += kR) {
+      DotTile<T, kOuts, kR, kSplit, kAct>(n_in, w, w_stride, b, x + r * x_stride, x_stride,
+                                          y + r * y_stride, y_stride, alpha_v);
+    }
+  }
+  for (; r < rows; ++r) {
+    DotTile<T, kOuts, 1, kSplit, kAct>(n_in, w, w_stride, b, x + r * x_stride, 0,
+                                       y + r * y_stride, 0, alpha_v);
+  }
+}
+
+// DenseRows<T, kAct, kSplit>(): DenseRowsN for a run-time n_out.
+template <typename T, ::maas::Activation kAct, std::size_t kSplit, std::size_t kOuts = 1>
+MAAS_KERNELS_TARGET inline void DenseRows(const T* w, const T* b, std::size_t n_in,
+                                          std::size_t n_out, const T* x,
+                                          std::size_t x_stride, T* y, std::size_t y_stride,
+                                          std::size_t rows, T alpha) {
+  if constexpr (kOuts <= Ops<T>::kLanes / 2) {
+    if (n_out == kOuts) {
+      DenseRowsN<T, kAct, kSplit, kOuts>(w, b, n_in, x, x_stride, y, y_stride, rows, alpha);
+    } else {
+      DenseRows<T, kAct, kSplit, kOuts + 1>(w, b, n_in, n_out, x, x_stride, y, y_stride,
+                                            rows, alpha);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Entry points
+
+// Dense<T, kIn, kOut, kAct, kNum>()
+//
+// The kernel contract of `maas::kernels::DenseLayer` (kernels.h): for each of
+// `rows` rows, y = act(x W + b); `w` holds the layer in the layout of
+// PlanLayer<T>(kIn, kOut, kNum), `b` PaddedSize<T>(kOut) values, padding
+// zero; y_stride >= PaddedSize<T>(kOut); lanes [kOut, PaddedSize<T>(kOut))
+// of each output row are written as 0, lanes beyond are not touched. Any
+// alignment. x and y must not overlap. A row's result does not depend on
+// how many rows are processed with it.
+// Real-time safe: no allocation, no locks, no exceptions.
+template <typename T, std::size_t kIn, std::size_t kOut, ::maas::Activation kAct,
+          ::maas::Numerics kNum = ::maas::Numerics::kFast>
+MAAS_KERNELS_TARGET inline void Dense(const T* w, const T* b, const T* x,
+                                      std::size_t x_stride, T* y, std::size_t y_stride,
+                                      std::size_t rows, T alpha) noexcept {
+  constexpr ::maas::kernels::LayerPlan kPlan = PlanLayer<T>(kIn, kOut, kNum);
+  constexpr ::maas::Activation kTileAct =
+      kAct == ::maas::Activation::kSoftmax ? ::maas::Activation::kIdentity : kAct;
+  if constexpr (kPlan.layout == ::maas::kernels::Layout::kRows) {
+    DenseRowsN<T, kTileAct, kPlan.split, kOut>(w, b, kIn, x, x_stride, y, y_stride, rows,
+                                               alpha);
+  } else {
+    DenseColumns<T, kTileAct, kPlan.split>(w, b, kIn, kOut, x, x_stride, y, y_stride, rows,
+                                           alpha);
+  }
+  for (std::size_t r = 0; r < rows; ++r) FinishRow<T, kAct, kNum>(y + r * y_stride, kOut);
+}
+
+// ActivateRows<T, kAct, kNum>(): activation, softmax and padding of `rows`
+// rows written by an identity layer (the run-time-sized path).
+template <typename T, ::maas::Activation kAct, ::maas::Numerics kNum>
+MAAS_KERNELS_TARGET inline void ActivateRows(T* y, std::size_t y_stride, std::size_t rows,
+                                             std::size_t n, T alpha) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  const auto alpha_v = O::Set(alpha);
+  const std::size_t vecs = (n + kL - 1) / kL;
   for (std::size_t r = 0; r < rows; ++r) {
-    FinishRow<T, kAct, kOut>(y + r * y_stride);
+    T* yr = y + r * y_stride;
+    if constexpr (kAct != ::maas::Activation::kIdentity &&
+                  kAct != ::maas::Activation::kSoftmax) {
+      for (std::size_t v = 0; v < vecs; ++v) {
+        O::Store(yr + v * kL, Activate<T, kAct>(O::Load(yr + v * kL), alpha_v));
+      }
+    }
+    FinishRow<T, kAct, kNum>(yr, n);
+  }
+}
+
+// DenseDynamic<T, kNum>()
+//
+// One layer of run-time size and activation, as planned in `layer.plan`
+// (which must be PlanLayer<T>(n_in, n_out, kNum)): the same tiles as
+// Dense<>() with the activation applied in a second pass over the rows, so
+// the bits equal those of the compile-time kernel.
+template <typename T, ::maas::Numerics kNum>
+MAAS_KERNELS_TARGET inline void DenseDynamic(const ::maas::kernels::LayerView<T>& layer,
+                                             const T* x, std::size_t x_stride, T* y,
+                                             std::size_t y_stride, std::size_t rows) {
+  using ::maas::Activation;
+  constexpr Activation kId = Activation::kIdentity;
+  const std::size_t split = layer.plan.split;
+  if (layer.plan.layout == ::maas::kernels::Layout::kRows) {
+    if (split == 1) DenseRows<T, kId, 1>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+    else if (split == 2) DenseRows<T, kId, 2>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+    else if (split == 4) DenseRows<T, kId, 4>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+    else DenseRows<T, kId, 8>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+  } else {
+    if (split == 1) DenseColumns<T, kId, 1>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+    else if (split == 2) DenseColumns<T, kId, 2>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+    else if (split == 4) DenseColumns<T, kId, 4>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+    else DenseColumns<T, kId, 8>(layer.w, layer.b, layer.n_in, layer.n_out, x, x_stride, y, y_stride, rows, T(0));
+  }
+  switch (layer.act) {
+#define MAAS_KERNELS_ACT_CASE(kAct)                                              \
+  case Activation::kAct:                                                         \
+    ActivateRows<T, Activation::kAct, kNum>(y, y_stride, rows, layer.n_out, layer.alpha); \
+    break;
+    MAAS_KERNELS_ACT_CASE(kIdentity)
+    MAAS_KERNELS_ACT_CASE(kRelu)
+    MAAS_KERNELS_ACT_CASE(kSigmoid)
+    MAAS_KERNELS_ACT_CASE(kTanh)
+    MAAS_KERNELS_ACT_CASE(kSoftmax)
+    MAAS_KERNELS_ACT_CASE(kGelu)
+    MAAS_KERNELS_ACT_CASE(kGeluTanh)
+    MAAS_KERNELS_ACT_CASE(kSilu)
+    MAAS_KERNELS_ACT_CASE(kSoftplus)
+    MAAS_KERNELS_ACT_CASE(kLeakyRelu)
+    MAAS_KERNELS_ACT_CASE(kElu)
+#undef MAAS_KERNELS_ACT_CASE
+  }
+}
+
+// StandardizeRows(): a[r][i] = (x[r][i] - shift[i]) * scale[i] for i < n,
+// the padding lanes up to PaddedSize(n) 0 (shift and scale are padded with
+// 0 and 1). Reads exactly n values of each x row.
+template <typename T>
+MAAS_KERNELS_TARGET inline void StandardizeRows(const T* x, std::size_t n, std::size_t rows,
+                                                const T* shift, const T* scale, T* a,
+                                                std::size_t a_stride) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  const std::size_t full = n / kL;
+  const std::size_t rem = n % kL;
+  const std::size_t padded = ::maas::kernels::PaddedSize<T>(n);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * n;
+    T* ar = a + r * a_stride;
+    for (std::size_t v = 0; v < full; ++v) {
+      O::Store(ar + v * kL, O::Mul(O::Sub(O::Load(xr + v * kL), O::Load(shift + v * kL)),
+                                   O::Load(scale + v * kL)));
+    }
+    std::size_t done = full * kL;
+    if (rem != 0) {
+      O::Store(ar + done, O::Mul(O::Sub(O::LoadPartial(xr + done, rem), O::Load(shift + done)),
+                                 O::Load(scale + done)));
+      done += kL;
+    }
+    for (; done < padded; done += kL) O::Store(ar + done, O::Zero());
+  }
+}
+
+// RescaleRows(): y[r][j] = a[r][j] * scale[j] + offset[j] (one fused
+// multiply-add) for j < n, into the caller's rows of exactly n values.
+template <typename T>
+MAAS_KERNELS_TARGET inline void RescaleRows(T* a, std::size_t a_stride, std::size_t rows,
+                                            std::size_t n, const T* scale, const T* offset,
+                                            T* y) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  const std::size_t vecs = (n + kL - 1) / kL;
+  for (std::size_t r = 0; r < rows; ++r) {
+    T* ar = a + r * a_stride;
+    for (std::size_t v = 0; v < vecs; ++v) {
+      O::Store(ar + v * kL, O::Fma(O::Load(ar + v * kL), O::Load(scale + v * kL),
+                                   O::Load(offset + v * kL)));
+    }
+    std::memcpy(y + r * n, ar, n * sizeof(T));
+  }
+}
+
+// ForwardLayers<T, kNum, I, Specs...>(): layers I.. of a compile-time
+// network; returns the buffer holding the last layer's output.
+template <typename T, ::maas::Numerics kNum, std::size_t I, typename Spec, typename... Rest>
+MAAS_KERNELS_TARGET inline T* ForwardLayers(const ::maas::kernels::LayerView<T>* layers,
+                                            T* in, T* out, std::size_t stride,
+                                            std::size_t rows) {
+  const ::maas::kernels::LayerView<T>& l = layers[I];
+  Dense<T, Spec::kInputSize, Spec::kOutputSize, Spec::kActivation, kNum>(
+      l.w, l.b, in, stride, out, stride, rows, l.alpha);
+  if constexpr (sizeof...(Rest) == 0) {
+    return out;
+  } else {
+    return ForwardLayers<T, kNum, I + 1, Rest...>(layers, out, in, stride, rows);
+  }
+}
+
+// Forward<T, kNum, Specs...>()
+//
+// The whole forward pass of a compile-time network (`view` describes it,
+// `Specs` are its LayerSpec<> shapes): rows in blocks whose two scratch
+// buffers stay within 48 KiB each, standardisation, every layer, output
+// scaling. x: rows x n_in values, y: rows x n_out; any alignment; x and y
+// may alias. Real-time safe: the scratch lives on the stack.
+template <typename T, ::maas::Numerics kNum, typename... Specs>
+MAAS_KERNELS_TARGET void Forward(const ::maas::kernels::NetworkView<T>& view, const T* x,
+                                 std::size_t rows, T* y) noexcept {
+  constexpr std::size_t kWidth = [] {
+    std::size_t w = 0;
+    for (std::size_t n : {::maas::kernels::PaddedSize<T>(Specs::kInputSize)...,
+                          ::maas::kernels::PaddedSize<T>(Specs::kOutputSize)...}) {
+      w = n > w ? n : w;
+    }
+    return w;
+  }();
+  // Rows per block: both buffers within 48 KiB, a multiple of 24 rows (the
+  // kernels' 2-, 3-, 4-, 6-, 8- and 12-row tiles divide it).
+  constexpr std::size_t kBlock = [] {
+    const std::size_t fit = 49152 / (kWidth * sizeof(T));
+    if (fit < 24) return fit < 1 ? std::size_t{1} : fit;
+    return fit / 24 * 24 < 96 ? fit / 24 * 24 : std::size_t{96};
+  }();
+  alignas(64) T scratch[2 * kBlock * kWidth];
+  constexpr std::size_t kIn =
+      std::tuple_element<0, std::tuple<Specs...>>::type::kInputSize;
+  constexpr std::size_t kOut =
+      std::tuple_element<sizeof...(Specs) - 1, std::tuple<Specs...>>::type::kOutputSize;
+  for (std::size_t r0 = 0; r0 < rows; r0 += kBlock) {
+    const std::size_t n = rows - r0 < kBlock ? rows - r0 : kBlock;
+    // The second buffer right after the rows in use: one row touches two
+    // neighbouring cache lines, not two places 48 KiB apart.
+    T* a = scratch;
+    T* b = scratch + n * kWidth;
+    StandardizeRows<T>(x + r0 * kIn, kIn, n, view.in_shift, view.in_scale, a, kWidth);
+    T* out = ForwardLayers<T, kNum, 0, Specs...>(view.layers, a, b, kWidth, n);
+    RescaleRows<T>(out, kWidth, n, kOut, view.out_scale, view.out_offset, y + r0 * kOut);
+  }
+}
+
+// ForwardDynamic<T, kNum>()
+//
+// The forward pass of a run-time-sized network: as Forward, with the layers
+// from `view` and the scratch from the caller: `scratch` holds
+// 2 * block_rows * view.max_width values, 64-byte aligned.
+template <typename T, ::maas::Numerics kNum>
+MAAS_KERNELS_TARGET void ForwardDynamic(const ::maas::kernels::NetworkView<T>& view,
+                                        const T* x, std::size_t rows, T* y, T* scratch,
+                                        std::size_t block_rows) noexcept {
+  const std::size_t width = view.max_width;
+  for (std::size_t r0 = 0; r0 < rows; r0 += block_rows) {
+    const std::size_t n = rows - r0 < block_rows ? rows - r0 : block_rows;
+    T* a = scratch;
+    T* b = scratch + n * width;
+    StandardizeRows<T>(x + r0 * view.n_in, view.n_in, n, view.in_shift, view.in_scale, a,
+                       width);
+    for (std::size_t l = 0; l < view.num_layers; ++l) {
+      DenseDynamic<T, kNum>(view.layers[l], a, width, b, width, n);
+      T* t = a;
+      a = b;
+      b = t;
+    }
+    RescaleRows<T>(a, width, n, view.n_out, view.out_scale, view.out_offset,
+                   y + r0 * view.n_out);
   }
 }
