@@ -272,6 +272,13 @@ class DynamicNetwork {
   // The widest padded row (input or any layer's output), in elements.
   std::size_t max_width() const { return max_width_; }
 
+  // network_view()
+  //
+  // The network as the kernels see it (kernels/network_view.h; for
+  // maas/local/jacobian.h), pointing into this network: valid while it
+  // lives and is not assigned to.
+  kernels::NetworkView<T> network_view() const { return View(); }
+
  private:
   struct HeapScratch {
     explicit HeapScratch(std::size_t width) : buffer(2 * width) {}

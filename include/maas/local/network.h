@@ -295,6 +295,16 @@ class BasicNetwork {
   template <std::size_t I>
   const auto& params() const { return std::get<I>(params_); }
 
+  // input_shift(), input_scale(), output_scale(), output_offset()
+  //
+  // The stored scaling (for maas/local/jacobian.h): x' = (x - shift) * scale
+  // (scale = 1 / std) over PaddedSize<T>(kInputSize) values, y = y' * scale +
+  // offset over PaddedSize<T>(kOutputSize) values.
+  const T* input_shift() const { return in_shift_.data(); }
+  const T* input_scale() const { return in_scale_.data(); }
+  const T* output_scale() const { return out_scale_.data(); }
+  const T* output_offset() const { return out_offset_.data(); }
+
   // Forward()
   //
   // One row: x[0, kInputSize) -> y[0, kOutputSize). Any alignment; x and y
