@@ -111,6 +111,36 @@ class Predictor {
   // text lives as long as the predictor.
   virtual absl::string_view label() const { return "predictor"; }
 
+  // Predictor::Jacobian()
+  //
+  // The derivatives of the model's output with respect to its input at each
+  // row of `inputs`, for models with one input and one output (local
+  // networks; maas/local/jacobian.h has the method): `jacobian` receives
+  // one output_size x input_size matrix per row, row-major (a view of shape
+  // [batch, output_size, input_size] in the model's datatype), and
+  // `outputs`, unless empty, the values, as `Predict` writes them (to
+  // rounding). Fails with `kUnimplemented` ("<label>: ... offers no
+  // derivatives") for a model without them (remote models: KServe V2 and TF
+  // Serving have no derivative call), `kInvalidArgument` for views that do
+  // not fit, and as the implementation says otherwise; on failure the
+  // caller's buffers are untouched. Thread safety as `Predict`.
+  //
+  // Example (one row of 3 inputs and 2 outputs, double):
+  //
+  //   double x[3] = {...}, y[2], jac[6];
+  //   absl::Status s = model.Jacobian(
+  //       {maas::ConstTensorView("x", absl::MakeConstSpan(x), {1, 3})},
+  //       {maas::TensorView("y", absl::MakeSpan(y), {1, 2})},
+  //       maas::TensorView("dy_dx", absl::MakeSpan(jac), {1, 2, 3}));
+  absl::Status Jacobian(absl::Span<const ConstTensorView> inputs,
+                        absl::Span<const TensorView> outputs, const TensorView& jacobian) {
+    try {
+      return DoJacobian(inputs, outputs, jacobian);
+    } catch (...) {
+      return detail::CurrentExceptionStatus(label());
+    }
+  }
+
   // Predictor::Predict(inputs)
   //
   // Convenience overload that allocates one `Tensor` per signature output
@@ -151,6 +181,17 @@ class Predictor {
       if (s.ok()) report->served_by = label();
     }
     return s;
+  }
+
+  // DoJacobian()
+  //
+  // The implementation of `Jacobian`. Default: `kUnimplemented` naming
+  // `label()`; local models override it, and so does `FallbackPredictor`.
+  virtual absl::Status DoJacobian(absl::Span<const ConstTensorView> /*inputs*/,
+                                  absl::Span<const TensorView> /*outputs*/,
+                                  const TensorView& /*jacobian*/) {
+    return absl::UnimplementedError(
+        absl::StrCat(label(), ": this model offers no derivatives (Jacobian)"));
   }
 
   // DoPredictAllocating()

@@ -68,6 +68,7 @@
 #include "maas/local/activation.h"
 #include "maas/local/kernels/kernels.h"
 #include "maas/local/kernels/layout.h"
+#include "maas/local/jacobian.h"
 #include "maas/local/kernels/network_view.h"
 #include "maas/local/local_model.h"
 #include "maas/local/model_file.h"
@@ -484,6 +485,16 @@ class DynamicLocalModel final : public Predictor {
       if (s.ok()) report->served_by = label();
     }
     return s;
+  }
+
+  // DoJacobian()
+  //
+  // The network's derivatives (maas/local/jacobian.h) through the views;
+  // see `Predictor::Jacobian`.
+  absl::Status DoJacobian(absl::Span<const ConstTensorView> inputs,
+                          absl::Span<const TensorView> outputs,
+                          const TensorView& jacobian) override {
+    return detail::JacobianThroughViews(net_, signature_, inputs, outputs, jacobian);
   }
 
  private:

@@ -48,13 +48,21 @@
 #ifndef MAAS_LOCAL_JACOBIAN_H_
 #define MAAS_LOCAL_JACOBIAN_H_
 
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "maas/core/data_type.h"
+#include "maas/core/model_signature.h"
+#include "maas/core/shape.h"
+#include "maas/core/tensor_view.h"
 #include "maas/local/activation.h"
 #include "maas/local/kernels/layout.h"
 #include "maas/local/kernels/network_view.h"
@@ -561,6 +569,53 @@ absl::Status VectorJacobianProduct(const Net& net, const typename Net::ValueType
   }
   return absl::OkStatus();
 }
+
+namespace detail {
+
+// JacobianThroughViews()
+//
+// `Predictor::Jacobian` for a local model holding `net` with `signature`
+// (one input, one output): validates the views as `Predict` does (outputs
+// only when given) and the Jacobian view (the network's datatype, shape
+// [batch, n_out, n_in], exactly that many bytes), then runs JacobianBatch.
+// Fails with `kInvalidArgument` naming what does not fit, or as
+// JacobianBatch; nothing is written on failure.
+template <typename Net>
+absl::Status JacobianThroughViews(const Net& net, const ModelSignature& signature,
+                                  absl::Span<const ConstTensorView> inputs,
+                                  absl::Span<const TensorView> outputs,
+                                  const TensorView& jacobian) {
+  using T = typename Net::ValueType;
+  std::array<ConstTensorView, 1> in;
+  absl::StatusOr<std::int64_t> batch = signature.ValidateInputs(inputs, absl::MakeSpan(in));
+  if (!batch.ok()) return batch.status();
+  std::array<TensorView, 1> out;
+  if (!outputs.empty()) {
+    if (absl::Status s = signature.ValidateOutputs(outputs, *batch, absl::MakeSpan(out));
+        !s.ok()) {
+      return s;
+    }
+  }
+  const derivative_internal::ViewOf<Net> view(net);
+  const std::size_t n_in = view.view().n_in, n_out = view.view().n_out;
+  const auto rows = static_cast<std::size_t>(*batch);
+  const Shape want = {*batch, static_cast<std::int64_t>(n_out), static_cast<std::int64_t>(n_in)};
+  if (jacobian.dtype() != DataTypeOf<T>() || jacobian.shape() != want ||
+      jacobian.byte_size() != rows * n_out * n_in * sizeof(T) ||
+      (rows != 0 && jacobian.raw_data() == nullptr)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "jacobian '", jacobian.name(), "': expected ", DataTypeName(DataTypeOf<T>()),
+        want.ToString(), " (", rows * n_out * n_in * sizeof(T), " bytes), got ",
+        DataTypeName(jacobian.dtype()), jacobian.shape().ToString(), " (", jacobian.byte_size(),
+        " bytes)"));
+  }
+  if (rows == 0) return absl::OkStatus();
+  return JacobianBatch(net, static_cast<const T*>(in[0].raw_data()), rows,
+                       outputs.empty() ? nullptr : static_cast<T*>(out[0].raw_data()),
+                       static_cast<T*>(jacobian.raw_data()));
+}
+
+}  // namespace detail
 
 }  // namespace maas
 

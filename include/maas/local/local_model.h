@@ -44,6 +44,7 @@
 #include "maas/core/predictor.h"
 #include "maas/core/shape.h"
 #include "maas/core/tensor_view.h"
+#include "maas/local/jacobian.h"
 #include "maas/local/network.h"
 
 namespace maas {
@@ -263,6 +264,16 @@ class LocalModel final : public Predictor {
       if (s.ok()) report->served_by = label();
     }
     return s;
+  }
+
+  // DoJacobian()
+  //
+  // The network's derivatives (maas/local/jacobian.h) through the views;
+  // see `Predictor::Jacobian`. Allocation-free on success.
+  absl::Status DoJacobian(absl::Span<const ConstTensorView> inputs,
+                          absl::Span<const TensorView> outputs,
+                          const TensorView& jacobian) override {
+    return detail::JacobianThroughViews(*net_, signature_, inputs, outputs, jacobian);
   }
 
  private:

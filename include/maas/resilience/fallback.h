@@ -253,6 +253,31 @@ class FallbackPredictor final : public Predictor {
     return s;
   }
 
+  // DoJacobian()
+  //
+  // `Predictor::Jacobian` through the chain: the primary's derivatives when
+  // it offers them and answers; the fallback's when the primary answers
+  // `kUnimplemented` (no derivatives: a remote model, or a decorator that
+  // does not forward them, which is every other decorator), fails for a
+  // reason `Predict` falls back on, or is disabled. So a remote primary
+  // with a local fallback always answers from the local network. The views
+  // go to the backend unchanged (no name mapping, no float/double
+  // conversion): use that backend's names and datatype, or empty names.
+  // Not counted in stats(); no deadline.
+  absl::Status DoJacobian(absl::Span<const ConstTensorView> inputs,
+                          absl::Span<const TensorView> outputs,
+                          const TensorView& jacobian) override {
+    absl::Status primary = PrimaryDisabled();
+    if (primary.ok()) {
+      primary = primary_->Jacobian(inputs, outputs, jacobian);
+      if (primary.ok() ||
+          (primary.code() != absl::StatusCode::kUnimplemented && !ShouldFallBack(primary))) {
+        return primary;
+      }
+    }
+    return fallback_->Jacobian(inputs, outputs, jacobian);
+  }
+
  private:
   static constexpr std::size_t kMaxTensors = 8;
 
