@@ -2,9 +2,12 @@
 // starts the servers, the network namespace and this program):
 //
 //   maas_routing_bench batching --url URL [--threads 8] [--seconds 3] [--rounds 3]
+//       [--in-flight 1] [--max-delay-us 0]
 //       Throughput of `threads` threads each calling 1x16 predicts on mlp16:
 //       straight to one shared RemoteModel ("unbatched") vs through a
-//       BatchingPredictor over it ("batched"); interleaved rounds, medians.
+//       BatchingPredictor over it ("batched", BatchingOptions'
+//       defaults unless --in-flight sets max_in_flight_batches and
+//       --max-delay-us max_delay); interleaved rounds, medians.
 //
 //   maas_routing_bench async --url URL [--steps 400] [--rounds 3]
 //       A time step = local work W + one 1x16 predict. Synchronous: work,
@@ -138,8 +141,12 @@ int Batching(const std::map<std::string, std::string>& a) {
   const double seconds = std::stod(Get(a, "--seconds", "3"));
   const int rounds = std::stoi(Get(a, "--rounds", "3"));
   const bool binary = Get(a, "--binary", "1") == "1";
+  maas::BatchingOptions bo;
+  bo.max_in_flight_batches =
+      std::stoi(Get(a, "--in-flight", std::to_string(bo.max_in_flight_batches)));
+  bo.max_delay = absl::Microseconds(std::stoi(Get(a, "--max-delay-us", "0")));
   std::unique_ptr<maas::Predictor> direct = Connect(url, "mlp16", binary);
-  maas::BatchingPredictor batched(Connect(url, "mlp16", binary));
+  maas::BatchingPredictor batched(Connect(url, "mlp16", binary), bo);
   std::atomic<int> errors{0};
   CallsPerSecond(*direct, threads, 0.5, &errors);  // warm both (connections, signature)
   CallsPerSecond(batched, threads, 0.5, &errors);
@@ -154,16 +161,18 @@ int Batching(const std::map<std::string, std::string>& a) {
                 b / u);
   }
   const maas::BatchingStats s = batched.stats();
+  const double rows_per_request =
+      static_cast<double>(s.batched_rows) / static_cast<double>(std::max<std::int64_t>(1, s.batches));
   std::printf("median: unbatched %.0f calls/s, batched %.0f calls/s, ratio %.2f (median of ratios)\n",
               Median(un), Median(ba), Median(ratio));
   std::printf("batched: %lld calls in %lld requests (%.2f rows/request), largest %lld; errors %d\n",
-              static_cast<long long>(s.calls), static_cast<long long>(s.batches),
-              static_cast<double>(s.batched_rows) / static_cast<double>(std::max<std::int64_t>(1, s.batches)),
+              static_cast<long long>(s.calls), static_cast<long long>(s.batches), rows_per_request,
               static_cast<long long>(s.largest_batch), errors.load());
-  std::printf("RESULT {\"mode\":\"batching\",\"threads\":%d,\"unbatched\":%.1f,\"batched\":%.1f,"
-              "\"ratio\":%.3f,\"rows_per_request\":%.3f,\"errors\":%d}\n",
-              threads, Median(un), Median(ba), Median(ratio),
-              static_cast<double>(s.batched_rows) / static_cast<double>(std::max<std::int64_t>(1, s.batches)), errors.load());
+  std::printf("RESULT {\"mode\":\"batching\",\"threads\":%d,\"in_flight\":%d,\"max_delay_us\":%s,"
+              "\"unbatched\":%.1f,\"batched\":%.1f,\"ratio\":%.3f,\"rows_per_request\":%.3f,"
+              "\"errors\":%d}\n",
+              threads, bo.max_in_flight_batches, Get(a, "--max-delay-us", "0").c_str(), Median(un),
+              Median(ba), Median(ratio), rows_per_request, errors.load());
   return errors.load() == 0 ? 0 : 1;
 }
 

@@ -4,7 +4,8 @@ overlap and the local/remote router's crossover (routing_bench.cc).
 
   sudo python3 bench/routing/run_routing_bench.py \
       --bench build/route-bench/bench/routing/maas_routing_bench \
-      [--modes batching,async,router] [--seconds 3] [--rounds 5] [--rtt-ms 1]
+      [--modes batching,async,router] [--seconds 3] [--rounds 5] [--rtt-ms 1] \
+      [--batching 1:0,2:0,1:200] [--spin-us 50] [--no-netns] [--out results.json]
 
 batching, async: the KServe test server (tests/remote/server/kserve_server.py,
 model mlp16: 16 -> 32 -> 32 -> 8, FP32) on a free 127.0.0.1 port, pinned to
@@ -195,6 +196,9 @@ def main():
     a.add_argument("--steps", type=int, default=400)
     a.add_argument("--sleep-us", type=int, default=200,
                    help="the sleeping model's call for the async overhead without a server")
+    a.add_argument("--batching", default="1:0",
+                   help="BatchingOptions to run, IN_FLIGHT:MAX_DELAY_US[,...]: max_in_flight_batches "
+                        "and max_delay (the defaults are 1:0)")
     a.add_argument("--spin-us", type=int, default=50, help="AsyncOptions::wait_spin")
     a.add_argument("--rtt-ms", type=int, default=1,
                    help="added round trip per remote call in the router case (whole ms)")
@@ -217,10 +221,14 @@ def main():
             url = st["url"]
             print(f"KServe (mlp16) at {url}, CPU 1", flush=True)
             if "batching" in modes:
-                results["batching"] = bench(
-                    ["taskset", "-c", "0", args.bench, "batching", "--url", url,
-                     "--threads", str(args.threads), "--seconds", str(args.seconds),
-                     "--rounds", str(args.rounds)])
+                results["batching"] = []
+                for variant in args.batching.split(","):
+                    in_flight, _, delay = variant.partition(":")
+                    results["batching"].append(bench(
+                        ["taskset", "-c", "0", args.bench, "batching", "--url", url,
+                         "--threads", str(args.threads), "--seconds", str(args.seconds),
+                         "--rounds", str(args.rounds), "--in-flight", in_flight,
+                         "--max-delay-us", delay or "0"]))
             if "async" in modes:
                 results["async"] = bench([args.bench, "async", "--url", url,
                                           "--steps", str(args.steps), "--rounds", str(args.rounds),
@@ -279,9 +287,9 @@ def table(r):
     print(f"\n{r['cpu']}, {os.cpu_count()} CPUs (shared with other work: figures are noisy; "
           "ratios are from the same run)")
     rows = []
-    if "batching" in r:
-        b = r["batching"]
-        rows.append(("micro-batching, 8 threads of 1x16",
+    for b in r.get("batching", []):
+        rows.append((f"micro-batching, {b['threads']} threads of 1x16, in flight "
+                     f"{b['in_flight']}, max delay {b['max_delay_us']} us",
                      f"unbatched {b['unbatched']:.0f}/s, batched {b['batched']:.0f}/s",
                      f"x{b['ratio']:.2f} ({b['rows_per_request']:.1f} rows/request, "
                      f"{b['errors']} errors)"))
