@@ -39,6 +39,7 @@ namespace {
 
 using maas::Activation;
 using maas::Dense;
+using kernels_view_t = maas::kernels::NetworkView<double>;
 
 // A ModelFile of `layers` with random scaling (or none).
 maas::ModelFile FileOf(const std::vector<maas_test::RefLayer>& layers, bool scaling,
@@ -340,11 +341,45 @@ TEST_SUITE("jacobian") {
     }
   }
 
+  TEST_CASE("forward and reverse mode give the same Jacobian") {
+    std::mt19937 rng(9);
+    using A = Activation;
+    for (const auto& layers :
+         {Layers({7, 20, 3}, {A::kSilu, A::kSoftmax}, rng),
+          Layers({3, 31, 9, 8}, {A::kElu, A::kGeluTanh, A::kIdentity}, rng),
+          Layers({12, 5, 12}, {A::kSoftplus, A::kSigmoid}, rng)}) {
+      auto net = maas::DynamicNetwork<double>::FromModelFile(FileOf(layers, true, rng));
+      JAC_REQUIRE_OK(net.status());
+      const kernels_view_t view = net->network_view();
+      const std::vector<double> x = RandomVector(net->input_size(), rng);
+      const std::size_t n = net->input_size() * net->output_size();
+      std::vector<double> fwd(n), rev(n), yf(net->output_size()), yr(net->output_size());
+      constexpr std::size_t kCap = maas::kDerivativeScratchBytes / sizeof(double);
+      std::vector<double> scratch(kCap);
+      maas::derivative_internal::RowJacobianForward(view, x.data(), yf.data(), fwd.data(),
+                                                    scratch.data(), kCap);
+      maas::derivative_internal::RowJacobianReverse(view, x.data(), yr.data(), rev.data(),
+                                                    scratch.data(), kCap);
+      CHECK(MaxRelErr(fwd, rev) < 1e-14);
+      CHECK(MaxRelErr(yf, yr) == 0.0);
+      // Small scratch: one input / one output per block.
+      const std::size_t width = maas::derivative_internal::MaxUnpadded(view);
+      std::vector<double> fwd1(n), rev1(n);
+      maas::derivative_internal::RowJacobianForward(view, x.data(), static_cast<double*>(nullptr), fwd1.data(),
+                                                    scratch.data(), 5 * width);
+      maas::derivative_internal::RowJacobianReverse(
+          view, x.data(), static_cast<double*>(nullptr), rev1.data(), scratch.data(),
+          maas::derivative_internal::ReverseScratch(view, width) + 2 * width);
+      CHECK(fwd1 == fwd);
+      CHECK(rev1 == rev);
+    }
+  }
+
   TEST_CASE("wide layers: blocks of inputs, recomputed reverse pass, and the width limit") {
     std::mt19937 rng(8);
     using A = Activation;
-    // 6 W + 5 W > scratch for keeping every z: u^T J recomputes; the
-    // Jacobian runs in blocks of one input.
+    // 5 W + the layers' z exceed the scratch: u^T J recomputes the forward
+    // pass per layer; the Jacobian runs in reverse mode (3 outputs).
     const auto layers = Layers({10, 1800, 1800, 3}, {A::kTanh, A::kSoftplus, A::kIdentity}, rng);
     auto net = maas::DynamicNetwork<double>::FromModelFile(FileOf(layers, true, rng));
     JAC_REQUIRE_OK(net.status());
@@ -358,6 +393,14 @@ TEST_SUITE("jacobian") {
       JAC_REQUIRE_OK(maas::VectorJacobianProduct(*net, x.data(), u.data(), nullptr, uj.data()));
       CHECK(MaxRelErr(uj, {jac.begin() + 10 * o, jac.begin() + 10 * (o + 1)}) < 1e-13);
     }
+    // More outputs than inputs: forward mode in blocks of 2 inputs.
+    const auto tall = Layers({3, 1500, 1500, 10}, {A::kGelu, A::kTanh, A::kIdentity}, rng);
+    auto net2 = maas::DynamicNetwork<double>::FromModelFile(FileOf(tall, true, rng));
+    JAC_REQUIRE_OK(net2.status());
+    const std::vector<double> x2 = RandomVector(3, rng);
+    std::vector<double> jac2(30);
+    JAC_REQUIRE_OK(maas::Jacobian(*net2, x2.data(), jac2.data()));
+    CHECK(MaxRelErr(FiniteDifferences(*net2, x2, 1e-5), jac2) < 1e-7);
 
     const auto too_wide = Layers({2, 2100, 1}, {A::kRelu, A::kIdentity}, rng);
     auto wide = maas::DynamicNetwork<double>::FromModelFile(FileOf(too_wide, false, rng));

@@ -23,11 +23,15 @@
 //
 // Method. The value is computed once per call by plain loops in T (not by
 // the SIMD kernels of `Forward`, so it agrees with `Forward` to rounding,
-// not bit for bit). The Jacobian propagates the derivative of every layer's
-// activations with respect to a block of inputs alongside the value
-// (forward mode; a block is as many inputs as the scratch holds, all of
-// them for ordinary sizes); its inner loops run over the block, which the
-// compiler vectorises. Derivatives at ReLU's and leaky ReLU's kink (z = 0)
+// not bit for bit). The full Jacobian runs in reverse mode (one adjoint pass
+// per output after one forward pass that keeps every layer's activation
+// derivative) when the network has fewer outputs than inputs, and in
+// forward mode (the derivatives with respect to a block of inputs carried
+// alongside the value; a block is as many inputs as the scratch holds, all
+// of them for ordinary sizes) otherwise. Inner loops run along a layer's
+// units (axpy) or, in the output-major weight layout, as dot products with
+// eight partial sums, which the compiler vectorises for the instruction set
+// it targets (-march). Derivatives at ReLU's and leaky ReLU's kink (z = 0)
 // are taken as the left one (0 and alpha); ELU's as alpha e^0 = alpha.
 // Softmax is differentiated as a row: ds_j = s_j (dz_j - sum_k s_k dz_k).
 //
@@ -156,56 +160,61 @@ absl::Status TooWide() {
   return *kStatus;
 }
 
+// Dot()
+//
+// sum_i a_i b_i over n values, in 8 partial sums (so the compiler can
+// vectorise it without reassociating on its own).
+template <typename T>
+T Dot(const T* a, const T* b, std::size_t n) {
+  T acc[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (std::size_t m = 0; m < 8; ++m) acc[m] += a[i + m] * b[i + m];
+  }
+  T tail = T(0);
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+}
+
+// Axpy()
+//
+// y[0, n) += a x[0, n).
+template <typename T>
+void Axpy(T a, const T* x, T* y, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) y[j] += a * x[j];
+}
+
 // z = x W + b for one row (x: l.n_in values, z: l.n_out values).
 template <typename T>
 void Affine(const kernels::LayerView<T>& l, const T* x, T* z) {
   if (l.plan.layout == kernels::Layout::kColumns) {
     const std::size_t stride = kernels::PaddedSize<T>(l.n_out);
     for (std::size_t j = 0; j < l.n_out; ++j) z[j] = l.b[j];
-    for (std::size_t i = 0; i < l.n_in; ++i) {
-      const T xi = x[i];
-      const T* w = l.w + i * stride;
-      for (std::size_t j = 0; j < l.n_out; ++j) z[j] += xi * w[j];
-    }
+    for (std::size_t i = 0; i < l.n_in; ++i) Axpy(x[i], l.w + i * stride, z, l.n_out);
   } else {
     const std::size_t stride = kernels::PaddedSize<T>(l.n_in);
-    for (std::size_t j = 0; j < l.n_out; ++j) {
-      const T* w = l.w + j * stride;
-      T s = T(0);
-      for (std::size_t i = 0; i < l.n_in; ++i) s += x[i] * w[i];
-      z[j] = l.b[j] + s;
-    }
+    for (std::size_t j = 0; j < l.n_out; ++j) z[j] = l.b[j] + Dot(l.w + j * stride, x, l.n_in);
   }
 }
 
-// tz[j * c + k] = sum_i w_ij t[i * c + k]: the tangents of z for c
-// directions (no bias).
+// The tangents of z for c directions, direction-major: tz[k * width + j] =
+// sum_i w_ij t[k * width + i] (no bias). Zero input tangents are skipped
+// (the first layer's are unit vectors when forming a Jacobian).
 template <typename T>
-void AffineTangent(const kernels::LayerView<T>& l, const T* t, std::size_t c, T* tz) {
-  for (std::size_t m = 0; m < l.n_out * c; ++m) tz[m] = T(0);
-  if (l.plan.layout == kernels::Layout::kColumns) {
-    const std::size_t stride = kernels::PaddedSize<T>(l.n_out);
-    for (std::size_t i = 0; i < l.n_in; ++i) {
-      const T* w = l.w + i * stride;
-      const T* ti = t + i * c;
-      for (std::size_t j = 0; j < l.n_out; ++j) {
-        const T wij = w[j];
-        if (wij == T(0)) continue;
-        T* tzj = tz + j * c;
-        for (std::size_t k = 0; k < c; ++k) tzj[k] += wij * ti[k];
-      }
-    }
-  } else {
-    const std::size_t stride = kernels::PaddedSize<T>(l.n_in);
-    for (std::size_t j = 0; j < l.n_out; ++j) {
-      const T* w = l.w + j * stride;
-      T* tzj = tz + j * c;
+void AffineTangent(const kernels::LayerView<T>& l, const T* t, std::size_t c, std::size_t width,
+                   T* tz) {
+  for (std::size_t k = 0; k < c; ++k) {
+    const T* tk = t + k * width;
+    T* tzk = tz + k * width;
+    if (l.plan.layout == kernels::Layout::kColumns) {
+      const std::size_t stride = kernels::PaddedSize<T>(l.n_out);
+      for (std::size_t j = 0; j < l.n_out; ++j) tzk[j] = T(0);
       for (std::size_t i = 0; i < l.n_in; ++i) {
-        const T wij = w[i];
-        if (wij == T(0)) continue;
-        const T* ti = t + i * c;
-        for (std::size_t k = 0; k < c; ++k) tzj[k] += wij * ti[k];
+        if (tk[i] != T(0)) Axpy(tk[i], l.w + i * stride, tzk, l.n_out);
       }
+    } else {
+      const std::size_t stride = kernels::PaddedSize<T>(l.n_in);
+      for (std::size_t j = 0; j < l.n_out; ++j) tzk[j] = Dot(l.w + j * stride, tk, l.n_in);
     }
   }
 }
@@ -215,20 +224,25 @@ template <typename T>
 void AffineAdjoint(const kernels::LayerView<T>& l, const T* gz, T* gx) {
   if (l.plan.layout == kernels::Layout::kColumns) {
     const std::size_t stride = kernels::PaddedSize<T>(l.n_out);
-    for (std::size_t i = 0; i < l.n_in; ++i) {
-      const T* w = l.w + i * stride;
-      T s = T(0);
-      for (std::size_t j = 0; j < l.n_out; ++j) s += w[j] * gz[j];
-      gx[i] = s;
-    }
+    for (std::size_t i = 0; i < l.n_in; ++i) gx[i] = Dot(l.w + i * stride, gz, l.n_out);
   } else {
     const std::size_t stride = kernels::PaddedSize<T>(l.n_in);
     for (std::size_t i = 0; i < l.n_in; ++i) gx[i] = T(0);
     for (std::size_t j = 0; j < l.n_out; ++j) {
-      const T* w = l.w + j * stride;
-      const T g = gz[j];
-      for (std::size_t i = 0; i < l.n_in; ++i) gx[i] += w[i] * g;
+      if (gz[j] != T(0)) Axpy(gz[j], l.w + j * stride, gx, l.n_in);
     }
+  }
+}
+
+// g <- the adjoint of z from the adjoint g of a = act(z), given d from
+// ActivateWithDerivative (act'(z), or the softmax values).
+template <typename T>
+void ActivationAdjoint(Activation act, const T* d, std::size_t n, T* g) {
+  if (act == Activation::kSoftmax) {
+    const T dot = Dot(d, g, n);
+    for (std::size_t j = 0; j < n; ++j) g[j] = d[j] * (g[j] - dot);
+  } else {
+    for (std::size_t j = 0; j < n; ++j) g[j] *= d[j];
   }
 }
 
@@ -335,38 +349,27 @@ void ActivateWithDerivative(Activation act, T alpha, const T* z, std::size_t n, 
   }
 }
 
-// t (n rows of c tangents) <- the activation's derivative applied to tz.
+// t <- the activation's derivative applied to tz (c directions,
+// direction-major with row length `width`).
 template <typename T>
 void ActivationTangent(Activation act, const T* d, std::size_t n, const T* tz, std::size_t c,
-                       T* t) {
-  if (act == Activation::kSoftmax) {
-    // t_j = s_j (tz_j - sum_m s_m tz_m), per direction k.
-    T* dot = t + (n - 1) * c;  // last row is written last: use it as the sum
-    for (std::size_t k = 0; k < c; ++k) dot[k] = T(0);
-    for (std::size_t m = 0; m < n; ++m) {
-      const T s = d[m];
-      const T* tzm = tz + m * c;
-      for (std::size_t k = 0; k < c; ++k) dot[k] += s * tzm[k];
+                       std::size_t width, T* t) {
+  for (std::size_t k = 0; k < c; ++k) {
+    const T* tzk = tz + k * width;
+    T* tk = t + k * width;
+    if (act == Activation::kSoftmax) {
+      // t_j = s_j (tz_j - sum_m s_m tz_m).
+      const T dot = Dot(d, tzk, n);
+      for (std::size_t j = 0; j < n; ++j) tk[j] = d[j] * (tzk[j] - dot);
+    } else {
+      for (std::size_t j = 0; j < n; ++j) tk[j] = d[j] * tzk[j];
     }
-    for (std::size_t j = 0; j < n; ++j) {
-      const T s = d[j];
-      const T* tzj = tz + j * c;
-      T* tj = t + j * c;
-      for (std::size_t k = 0; k < c; ++k) tj[k] = s * (tzj[k] - dot[k]);
-    }
-    return;
-  }
-  for (std::size_t j = 0; j < n; ++j) {
-    const T dj = d[j];
-    const T* tzj = tz + j * c;
-    T* tj = t + j * c;
-    for (std::size_t k = 0; k < c; ++k) tj[k] = dj * tzj[k];
   }
 }
 
 // The forward pass of one row with tangents: inputs [i0, i0 + c) of the
-// Jacobian (unit vectors, `v` == nullptr) or the one direction v (c == 1).
-// Writes y (if non-null) and the output tangents, scaled, to
+// Jacobian (unit vectors, `dir` == nullptr) or the one direction dir
+// (c == 1). Writes y (if non-null) and the output tangents, scaled, to
 // out[o * out_stride + k]. Scratch: 3 W + 2 W c values.
 template <typename T>
 void ForwardTangents(const kernels::NetworkView<T>& v, const T* x, const T* dir, std::size_t i0,
@@ -377,43 +380,117 @@ void ForwardTangents(const kernels::NetworkView<T>& v, const T* x, const T* dir,
   T* d = z + width;
   T* t = d + width;
   T* tz = t + width * c;
-  for (std::size_t i = 0; i < v.n_in; ++i) {
-    a[i] = (x[i] - v.in_shift[i]) * v.in_scale[i];
-    T* ti = t + i * c;
-    if (dir != nullptr) {
-      ti[0] = dir[i] * v.in_scale[i];
-    } else {
-      for (std::size_t k = 0; k < c; ++k) ti[k] = i == i0 + k ? v.in_scale[i] : T(0);
+  for (std::size_t i = 0; i < v.n_in; ++i) a[i] = (x[i] - v.in_shift[i]) * v.in_scale[i];
+  for (std::size_t k = 0; k < c; ++k) {
+    T* tk = t + k * width;
+    for (std::size_t i = 0; i < v.n_in; ++i) {
+      tk[i] = dir != nullptr ? dir[i] * v.in_scale[i] : i == i0 + k ? v.in_scale[i] : T(0);
     }
   }
   for (std::size_t l = 0; l < v.num_layers; ++l) {
     const kernels::LayerView<T>& layer = v.layers[l];
     Affine(layer, a, z);
     ActivateWithDerivative(layer.act, layer.alpha, z, layer.n_out, a, d);
-    AffineTangent(layer, t, c, tz);
-    ActivationTangent(layer.act, d, layer.n_out, tz, c, t);
+    AffineTangent(layer, t, c, width, tz);
+    ActivationTangent(layer.act, d, layer.n_out, tz, c, width, t);
   }
   for (std::size_t o = 0; o < v.n_out; ++o) {
     if (y != nullptr) y[o] = a[o] * v.out_scale[o] + v.out_offset[o];
-    const T* to = t + o * c;
     T* row = out + o * out_stride;
-    for (std::size_t k = 0; k < c; ++k) row[k] = to[k] * v.out_scale[o];
+    for (std::size_t k = 0; k < c; ++k) row[k] = t[k * width + o] * v.out_scale[o];
   }
 }
 
-// One row's value and full Jacobian; false when the scratch is too small.
+// Forward mode: the Jacobian in blocks of input columns. Needs 5 W <= cap.
+template <typename T>
+void RowJacobianForward(const kernels::NetworkView<T>& v, const T* x, T* y, T* jac, T* scratch,
+                        std::size_t cap) {
+  const std::size_t width = MaxUnpadded(v);
+  std::size_t c = (cap - 3 * width) / (2 * width);
+  if (c > v.n_in) c = v.n_in;
+  for (std::size_t i0 = 0; i0 < v.n_in; i0 += c) {
+    const std::size_t block = v.n_in - i0 < c ? v.n_in - i0 : c;
+    ForwardTangents(v, x, static_cast<const T*>(nullptr), i0, block, scratch, width,
+                    i0 == 0 ? y : nullptr, jac + i0, v.n_in);
+  }
+}
+
+// Values needed by reverse mode besides the 2 W of the primal: every
+// layer's derivative d, and 2 W per output row of adjoints.
+template <typename T>
+std::size_t ReverseScratch(const kernels::NetworkView<T>& v, std::size_t width) {
+  std::size_t total = 0;
+  for (std::size_t l = 0; l < v.num_layers; ++l) total += v.layers[l].n_out;
+  return 2 * width + total;
+}
+
+// Reverse mode: the Jacobian in blocks of output rows (one adjoint pass
+// per output, all sharing one forward pass). Needs ReverseScratch + 2 W
+// <= cap.
+template <typename T>
+void RowJacobianReverse(const kernels::NetworkView<T>& v, const T* x, T* y, T* jac, T* scratch,
+                        std::size_t cap) {
+  const std::size_t width = MaxUnpadded(v);
+  const std::size_t fixed = ReverseScratch(v, width);
+  T* a = scratch;
+  T* z = a + width;
+  T* ds = z + width;  // layer l's d at ds + sum of the earlier layers' n_out
+  T* g = scratch + fixed;
+  std::size_t rb = (cap - fixed) / (2 * width);
+  if (rb > v.n_out) rb = v.n_out;
+  T* g2 = g + rb * width;
+  for (std::size_t i = 0; i < v.n_in; ++i) a[i] = (x[i] - v.in_shift[i]) * v.in_scale[i];
+  std::size_t off = 0;
+  for (std::size_t l = 0; l < v.num_layers; ++l) {
+    const kernels::LayerView<T>& layer = v.layers[l];
+    Affine(layer, a, z);
+    ActivateWithDerivative(layer.act, layer.alpha, z, layer.n_out, a, ds + off);
+    off += layer.n_out;
+  }
+  if (y != nullptr) {
+    for (std::size_t o = 0; o < v.n_out; ++o) y[o] = a[o] * v.out_scale[o] + v.out_offset[o];
+  }
+  for (std::size_t o0 = 0; o0 < v.n_out; o0 += rb) {
+    const std::size_t rows = v.n_out - o0 < rb ? v.n_out - o0 : rb;
+    for (std::size_t r = 0; r < rows; ++r) {
+      T* gr = g + r * width;
+      for (std::size_t o = 0; o < v.n_out; ++o) gr[o] = o == o0 + r ? v.out_scale[o] : T(0);
+    }
+    std::size_t end = off;
+    T* cur = g;
+    T* next = g2;
+    for (std::size_t l = v.num_layers; l-- > 0;) {
+      const kernels::LayerView<T>& layer = v.layers[l];
+      end -= layer.n_out;
+      for (std::size_t r = 0; r < rows; ++r) {
+        ActivationAdjoint(layer.act, ds + end, layer.n_out, cur + r * width);
+        AffineAdjoint(layer, cur + r * width, next + r * width);
+      }
+      T* tmp = cur;
+      cur = next;
+      next = tmp;
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+      T* row = jac + (o0 + r) * v.n_in;
+      const T* gr = cur + r * width;
+      for (std::size_t i = 0; i < v.n_in; ++i) row[i] = gr[i] * v.in_scale[i];
+    }
+  }
+}
+
+// One row's value and full Jacobian: reverse mode when there are fewer
+// outputs than inputs and its scratch fits, forward mode otherwise; false
+// when the scratch is too small for either.
 template <typename T>
 bool RowJacobian(const kernels::NetworkView<T>& v, const T* x, T* y, T* jac) {
   const std::size_t width = MaxUnpadded(v);
   constexpr std::size_t kCap = kDerivativeScratchBytes / sizeof(T);
   if (6 * width > kCap) return false;
   alignas(kernels::kAlignment) T scratch[kCap];
-  std::size_t c = (kCap - 3 * width) / (2 * width);
-  if (c > v.n_in) c = v.n_in;
-  for (std::size_t i0 = 0; i0 < v.n_in; i0 += c) {
-    const std::size_t block = v.n_in - i0 < c ? v.n_in - i0 : c;
-    ForwardTangents(v, x, static_cast<const T*>(nullptr), i0, block, scratch, width,
-                    i0 == 0 ? y : nullptr, jac + i0, v.n_in);
+  if (v.n_out < v.n_in && ReverseScratch(v, width) + 2 * width <= kCap) {
+    RowJacobianReverse(v, x, y, jac, scratch, kCap);
+  } else {
+    RowJacobianForward(v, x, y, jac, scratch, kCap);
   }
   return true;
 }
@@ -464,13 +541,7 @@ bool RowVjp(const kernels::NetworkView<T>& v, const T* x, const T* u, T* y, T* u
       z = ztmp;
     }
     ActivateWithDerivative(layer.act, layer.alpha, z, layer.n_out, g2, d);
-    if (layer.act == Activation::kSoftmax) {
-      T dot = T(0);
-      for (std::size_t j = 0; j < layer.n_out; ++j) dot += d[j] * g[j];
-      for (std::size_t j = 0; j < layer.n_out; ++j) g[j] = d[j] * (g[j] - dot);
-    } else {
-      for (std::size_t j = 0; j < layer.n_out; ++j) g[j] *= d[j];
-    }
+    ActivationAdjoint(layer.act, d, layer.n_out, g);
     AffineAdjoint(layer, g, g2);
     for (std::size_t i = 0; i < layer.n_in; ++i) g[i] = g2[i];
   }
@@ -484,9 +555,9 @@ bool RowVjp(const kernels::NetworkView<T>& v, const T* x, const T* u, T* y, T* u
 //
 // One row: y = f(x) (y may be null) and the Jacobian dy/dx into `jacobian`
 // (output_size x input_size values, row-major), in one pass. Costs about
-// input_size / 2 + 1 forward passes' worth of arithmetic when the
-// network's widths are much larger than input_size, less than the
-// 2 input_size + 1 passes of central differences (docs/PERFORMANCE.md,
+// min(input_size, output_size) forward passes' worth of arithmetic (the
+// first layer's share less in forward mode), against 2 input_size + 1
+// passes for central differences (measured: docs/PERFORMANCE.md,
 // "Derivatives"). Fails only with `kResourceExhausted` (see the file
 // comment), outputs untouched. No allocation, locks or exceptions.
 template <typename Net>
