@@ -9,7 +9,8 @@
 //       defaults unless --in-flight sets max_in_flight_batches and
 //       --max-delay-us max_delay); interleaved rounds, medians.
 //
-//   maas_routing_bench async --url URL [--steps 400] [--rounds 3]
+//   maas_routing_bench async --url URL [--steps 400] [--rounds 3] [--spin-us 50]
+//       [--worker-cpu 1]
 //       A time step = local work W + one 1x16 predict. Synchronous: work,
 //       then call. Asynchronous: PredictAsync, work, Wait. For W = 0.5, 1 and
 //       2 x the call's median: the medians of call, work, both steps, and the
@@ -263,9 +264,9 @@ int Async(const std::map<std::string, std::string>& a) {
   const std::string url = Get(a, "--url", "");
   const int steps = std::stoi(Get(a, "--steps", "400"));
   const int rounds = std::stoi(Get(a, "--rounds", "3"));
-  // The worker thread inherits CPU 1 (with the server); the caller then
-  // moves to CPU 0.
-  Pin(1);
+  // The worker thread inherits CPU `--worker-cpu` (default 1, with the
+  // server); the caller then moves to CPU 0.
+  Pin(std::stoi(Get(a, "--worker-cpu", "1")));
   maas::AsyncOptions ao;
   ao.threads = 1;
   ao.wait_spin = absl::Microseconds(std::stoi(Get(a, "--spin-us", "50")));
