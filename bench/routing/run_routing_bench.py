@@ -260,7 +260,7 @@ def main():
         cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
         sys.exit(130)
-    except RuntimeError as e:
+    except (RuntimeError, OSError) as e:
         cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
         sys.exit(f"run_routing_bench.py: {e}")
