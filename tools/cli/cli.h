@@ -95,6 +95,7 @@ int Models(const std::vector<std::string>& args);
 int Predict(const std::vector<std::string>& args);
 int Diff(const std::vector<std::string>& args);
 int Perf(const std::vector<std::string>& args);
+int Attrib(const std::vector<std::string>& args);  // attrib.cc
 
 }  // namespace maas_cli
 

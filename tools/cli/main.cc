@@ -8,6 +8,7 @@
 //   maas diff A.json B.json [--inputs data.csv] [--samples N]
 //   maas perf (URL MODEL | --local FILE) [--batch-sizes 1,16,256] [--concurrency 1,4]
 //             [--modes json,binary,local] [--csv out.csv] [--plot out.png]
+//   maas attrib FILE --input F [--baseline zero|mean|F] [--steps N] [--target J]
 //
 // Exit status: 0 ok, 1 usage, 2 the server or model said no (its code is
 // printed), 3 the data does not fit (file:line:column printed).
@@ -162,7 +163,10 @@ constexpr const char* kUsage =
     "                                       weights per layer, output divergence\n"
     "  maas perf URL MODEL [--local FILE]   throughput and latency p50/p90/p99 over batch\n"
     "  maas perf --local FILE               sizes and concurrency: JSON vs binary vs local\n"
-    "\n"
+    "  maas attrib FILE --input F           input attributions of a model file per row and\n"
+    "                                       output: gradient x input, integrated gradients\n"
+    "                                       from --baseline zero|mean|F (--steps N,\n"
+    "                                       --target J) and their completeness residual\n"    "\n"
     "options (dashes or underscores):\n"
     "  --version V --protocol v2|v1 --binary --timeout S --header 'Name: value'\n"
     "  --input F --output F (.csv/.npy/.json, - = stdout) --fp32 --fp64 (--local precision)\n"
@@ -217,6 +221,7 @@ int main(int argc, char** argv) {
   if (command == "predict") return maas_cli::Predict(rest);
   if (command == "diff") return maas_cli::Diff(rest);
   if (command == "perf") return maas_cli::Perf(rest);
+  if (command == "attrib") return maas_cli::Attrib(rest);
   std::cerr << "maas: unknown command '" << command << "'\n\n" << kUsage;
   return maas_cli::kExitUsage;
 }
