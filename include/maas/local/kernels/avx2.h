@@ -113,17 +113,19 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, float value) {
     return _mm256_blendv_ps(_mm256_set1_ps(value), v, First(n));
   }
-  MAAS_KERNELS_TARGET static float ReduceMax(V v) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
+  // Butterflies: every lane ends with the result.
+  MAAS_KERNELS_TARGET static V MaxAll(V v) {
+    v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    v = _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
   }
-  MAAS_KERNELS_TARGET static float ReduceAdd(V v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
+  MAAS_KERNELS_TARGET static V SumAll(V v) {
+    v = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  }
+  MAAS_KERNELS_TARGET static void StorePartial(float* p, V v, std::size_t n) {
+    _mm256_maskstore_ps(p, _mm256_castps_si256(First(n)), v);
   }
   MAAS_KERNELS_TARGET static V ShiftToExponent(V t) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
@@ -176,15 +178,16 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, double value) {
     return _mm256_blendv_pd(_mm256_set1_pd(value), v, First(n));
   }
-  MAAS_KERNELS_TARGET static double ReduceMax(V v) {
-    __m128d m = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    m = _mm_max_sd(m, _mm_unpackhi_pd(m, m));
-    return _mm_cvtsd_f64(m);
+  MAAS_KERNELS_TARGET static V MaxAll(V v) {
+    v = _mm256_max_pd(v, _mm256_permute2f128_pd(v, v, 1));
+    return _mm256_max_pd(v, _mm256_permute_pd(v, 0x5));
   }
-  MAAS_KERNELS_TARGET static double ReduceAdd(V v) {
-    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
-    return _mm_cvtsd_f64(s);
+  MAAS_KERNELS_TARGET static V SumAll(V v) {
+    v = _mm256_add_pd(v, _mm256_permute2f128_pd(v, v, 1));
+    return _mm256_add_pd(v, _mm256_permute_pd(v, 0x5));
+  }
+  MAAS_KERNELS_TARGET static void StorePartial(double* p, V v, std::size_t n) {
+    _mm256_maskstore_pd(p, _mm256_castpd_si256(First(n)), v);
   }
   MAAS_KERNELS_TARGET static V ShiftToExponent(V t) {
     return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t), 52));

@@ -117,19 +117,21 @@ struct Ops<float> {
   }
   // Reductions stay in zmm registers (GCC 12's _mm512_reduce_* trip a false
   // -Wmaybe-uninitialized in their 256-bit extracts).
-  MAAS_KERNELS_TARGET static float ReduceMax(V v) {
+  // Butterflies: every lane ends with the result (no extract, no broadcast).
+  MAAS_KERNELS_TARGET static V MaxAll(V v) {
     v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
     v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_cvtss_f32(v);
+    return _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
   }
-  MAAS_KERNELS_TARGET static float ReduceAdd(V v) {
+  MAAS_KERNELS_TARGET static V SumAll(V v) {
     v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
     v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_cvtss_f32(v);
+    return _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  }
+  MAAS_KERNELS_TARGET static void StorePartial(float* p, V v, std::size_t n) {
+    _mm512_mask_storeu_ps(p, First(n), v);
   }
   MAAS_KERNELS_TARGET static V ShiftToExponent(V t) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t), 23));
@@ -186,17 +188,18 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, double value) {
     return _mm512_mask_blend_pd(First(n), _mm512_set1_pd(value), v);
   }
-  MAAS_KERNELS_TARGET static double ReduceMax(V v) {
+  MAAS_KERNELS_TARGET static V MaxAll(V v) {
     v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_max_pd(v, _mm512_permute_pd(v, 0x55));
-    return _mm512_cvtsd_f64(v);
+    return _mm512_max_pd(v, _mm512_permute_pd(v, 0x55));
   }
-  MAAS_KERNELS_TARGET static double ReduceAdd(V v) {
+  MAAS_KERNELS_TARGET static V SumAll(V v) {
     v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
-    return _mm512_cvtsd_f64(v);
+    return _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+  }
+  MAAS_KERNELS_TARGET static void StorePartial(double* p, V v, std::size_t n) {
+    _mm512_mask_storeu_pd(p, First(n), v);
   }
   MAAS_KERNELS_TARGET static V ShiftToExponent(V t) {
     return _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_castpd_si512(t), 52));

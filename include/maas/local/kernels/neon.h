@@ -79,8 +79,13 @@ struct Ops<float> {
   static V FillAfter(V v, std::size_t n, float value) {
     return vbslq_f32(First(n), v, vdupq_n_f32(value));
   }
-  static float ReduceMax(V v) { return vmaxvq_f32(v); }
-  static float ReduceAdd(V v) { return vaddvq_f32(v); }
+  static V MaxAll(V v) { return vdupq_n_f32(vmaxvq_f32(v)); }
+  static V SumAll(V v) { return vdupq_n_f32(vaddvq_f32(v)); }
+  static void StorePartial(float* p, V v, std::size_t n) {
+    float t[4];
+    vst1q_f32(t, v);
+    std::memcpy(p, t, n * sizeof(float));
+  }
   static V ShiftToExponent(V t) {
     return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(t), 23));
   }
@@ -124,8 +129,13 @@ struct Ops<double> {
   static V FillAfter(V v, std::size_t n, double value) {
     return vbslq_f64(First(n), v, vdupq_n_f64(value));
   }
-  static double ReduceMax(V v) { return vmaxvq_f64(v); }
-  static double ReduceAdd(V v) { return vaddvq_f64(v); }
+  static V MaxAll(V v) { return vdupq_n_f64(vmaxvq_f64(v)); }
+  static V SumAll(V v) { return vdupq_n_f64(vaddvq_f64(v)); }
+  static void StorePartial(double* p, V v, std::size_t n) {
+    double t[2];
+    vst1q_f64(t, v);
+    std::memcpy(p, t, n * sizeof(double));
+  }
   static V ShiftToExponent(V t) {
     return vreinterpretq_f64_u64(vshlq_n_u64(vreinterpretq_u64_f64(t), 52));
   }

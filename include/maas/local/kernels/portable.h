@@ -72,8 +72,9 @@ struct ScalarOps {
   static V SelectLess(V a, V b, V t, V f) { return a < b ? t : f; }
   static V KeepFirst(V v, std::size_t n) { return n > 0 ? v : T(0); }
   static V FillAfter(V v, std::size_t n, T value) { return n > 0 ? v : value; }
-  static T ReduceMax(V v) { return v; }
-  static T ReduceAdd(V v) { return v; }
+  static V MaxAll(V v) { return v; }
+  static V SumAll(V v) { return v; }
+  static void StorePartial(T*, V, std::size_t) {}  // n < 1: nothing
   static V PairAdd(V a, V) { return a; }  // never used with one lane
   static V ShiftToExponent(V t) {
     Bits u;

@@ -12,10 +12,13 @@
 //     n < kLanes, the rest 0, reading nothing beyond p + n), Store
 //     (unaligned), Add, Sub, Mul (never fused with a following Add or Sub by
 //     the compiler: see MAAS_KERNELS_OPAQUE), Div, Fma (a * b + c, fused),
-//     Max, Min (x86 semantics: Max(a, b) = a > b ? a : b), Abs,
+//     Max, Min (for the operand orders used here - clamps, Max(v, 0),
+//     Min(0, v) - every ISA gives the same result for non-NaN inputs), Abs,
 //     CopySign(magnitude, sign source), SelectLess(a, b, t, f) = a < b ? t :
 //     f, KeepFirst(v, n) (lanes >= n become 0), FillAfter(v, n, value),
-//     ReduceMax, ReduceAdd, PairAdd(a, b) = [a0+a1, a2+a3, ..., b0+b1, ...],
+//     StorePartial(p, v, n) (lanes [0, n), n < kLanes, writing nothing
+//     beyond), MaxAll and SumAll (the maximum / sum of the lanes in every
+//     lane), PairAdd(a, b) = [a0+a1, a2+a3, ..., b0+b1, ...],
 //     and ShiftToExponent(t) (bit pattern shifted left by the mantissa
 //     width);
 //   - `kVectorRegisters`, the number of architectural vector registers;
@@ -288,7 +291,7 @@ MAAS_KERNELS_TARGET inline void SoftmaxRow(T* y, std::size_t n) {
   const std::size_t full = n / kL;
   const std::size_t rem = n % kL;
   const std::size_t vecs = full + (rem != 0 ? 1 : 0);
-  T sum;
+  typename O::V inv;
   if constexpr (kNum == ::maas::Numerics::kReproducible) {
     T m = y[0];
     for (std::size_t j = 1; j < n; ++j) m = y[j] > m ? y[j] : m;
@@ -297,13 +300,14 @@ MAAS_KERNELS_TARGET inline void SoftmaxRow(T* y, std::size_t n) {
       const auto e = Exp<T>(O::Sub(O::Load(y + v * kL), mx));
       O::Store(y + v * kL, v < full ? e : O::KeepFirst(e, rem));
     }
-    sum = y[0];
+    T sum = y[0];
     for (std::size_t j = 1; j < n; ++j) sum = sum + y[j];
+    inv = O::Set(T(1) / sum);
   } else {
     auto m = O::Set(y[0]);
     for (std::size_t v = 0; v < full; ++v) m = O::Max(m, O::Load(y + v * kL));
     if (rem != 0) m = O::Max(m, O::FillAfter(O::Load(y + full * kL), rem, y[0]));
-    const auto mx = O::Set(O::ReduceMax(m));
+    const auto mx = O::MaxAll(m);
     auto s = O::Zero();
     for (std::size_t v = 0; v < full; ++v) {
       const auto e = Exp<T>(O::Sub(O::Load(y + v * kL), mx));
@@ -315,9 +319,8 @@ MAAS_KERNELS_TARGET inline void SoftmaxRow(T* y, std::size_t n) {
       O::Store(y + full * kL, e);
       s = O::Add(s, e);
     }
-    sum = O::ReduceAdd(s);
+    inv = O::Div(O::Set(T(1)), O::SumAll(s));
   }
-  const auto inv = O::Set(T(1) / sum);
   for (std::size_t v = 0; v < vecs; ++v) {
     O::Store(y + v * kL, O::Mul(O::Load(y + v * kL), inv));
   }
@@ -893,21 +896,29 @@ MAAS_KERNELS_TARGET inline void StandardizeRows(const T* x, std::size_t n, std::
 }
 
 // RescaleRows(): y[r][j] = a[r][j] * scale[j] + offset[j] (one fused
-// multiply-add) for j < n, into the caller's rows of exactly n values.
+// multiply-add) for j < n, into the caller's rows of exactly n values
+// (nothing beyond is written).
 template <typename T>
-MAAS_KERNELS_TARGET inline void RescaleRows(T* a, std::size_t a_stride, std::size_t rows,
+MAAS_KERNELS_TARGET inline void RescaleRows(const T* a, std::size_t a_stride, std::size_t rows,
                                             std::size_t n, const T* scale, const T* offset,
                                             T* y) {
   using O = Ops<T>;
   constexpr std::size_t kL = O::kLanes;
-  const std::size_t vecs = (n + kL - 1) / kL;
+  const std::size_t full = n / kL;
+  const std::size_t rem = n % kL;
   for (std::size_t r = 0; r < rows; ++r) {
-    T* ar = a + r * a_stride;
-    for (std::size_t v = 0; v < vecs; ++v) {
-      O::Store(ar + v * kL, O::Fma(O::Load(ar + v * kL), O::Load(scale + v * kL),
+    const T* ar = a + r * a_stride;
+    T* yr = y + r * n;
+    for (std::size_t v = 0; v < full; ++v) {
+      O::Store(yr + v * kL, O::Fma(O::Load(ar + v * kL), O::Load(scale + v * kL),
                                    O::Load(offset + v * kL)));
     }
-    std::memcpy(y + r * n, ar, n * sizeof(T));
+    if (rem != 0) {
+      const std::size_t done = full * kL;
+      O::StorePartial(yr + done, O::Fma(O::Load(ar + done), O::Load(scale + done),
+                                        O::Load(offset + done)),
+                      rem);
+    }
   }
 }
 
