@@ -16,10 +16,13 @@
 #ifndef MAAS_DETAIL_STRICT_JSON_H_
 #define MAAS_DETAIL_STRICT_JSON_H_
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <string>
+#include <system_error>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -74,6 +77,206 @@ inline bool JsonNestingExceeds(absl::string_view text, int max_depth) {
   return false;
 }
 
+// FastJsonParser
+//
+// The common case of ParseStrictJson(): a recursive-descent parser straight
+// into the DOM, without nlohmann's per-value callback, converting numbers
+// with std::from_chars (correctly rounded, like nlohmann's strtod). It
+// accepts a subset of what nlohmann accepts and builds the same DOM for it
+// (integers as nlohmann types them: int64 for a leading '-', uint64
+// otherwise, double when out of range or written with '.' / exponent);
+// `Parse` returns false for anything else - a syntax error, a repeated key,
+// a number out of double's range, a byte-order mark, an escape nlohmann's
+// string decoder rejects - and ParseStrictJson() then runs nlohmann's parser,
+// which gives the verdict and the message. Strings with escapes or non-ASCII
+// bytes are decoded by nlohmann itself. Recursion is bounded by the nesting
+// check that runs first (kMaxJsonNesting). Throws only std::bad_alloc.
+class FastJsonParser {
+ public:
+  explicit FastJsonParser(absl::string_view text)
+      : p_(text.data()), end_(text.data() + text.size()) {}
+
+  // Parses the whole text into `*out`; false when the text is not in the
+  // subset (then `*out` is unspecified).
+  bool Parse(nlohmann::json* out) {
+    SkipSpace();
+    if (!Value(out)) return false;
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void SkipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool Literal(absl::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        absl::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  bool Value(nlohmann::json* out) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{': return Object(out);
+      case '[': return Array(out);
+      case '"': {
+        std::string s;
+        if (!String(&s)) return false;
+        *out = std::move(s);
+        return true;
+      }
+      case 't': *out = true; return Literal("true");
+      case 'f': *out = false; return Literal("false");
+      case 'n': *out = nullptr; return Literal("null");
+      default: return Number(out);
+    }
+  }
+
+  bool Object(nlohmann::json* out) {
+    ++p_;  // '{'
+    *out = nlohmann::json::object();
+    auto& obj = out->get_ref<nlohmann::json::object_t&>();
+    SkipSpace();
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      SkipSpace();
+      std::string key;
+      if (p_ == end_ || *p_ != '"' || !String(&key)) return false;
+      SkipSpace();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      SkipSpace();
+      nlohmann::json value;
+      if (!Value(&value)) return false;
+      if (!obj.emplace(std::move(key), std::move(value)).second) return false;  // repeated
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+    }
+  }
+
+  bool Array(nlohmann::json* out) {
+    ++p_;  // '['
+    *out = nlohmann::json::array();
+    auto& arr = out->get_ref<nlohmann::json::array_t&>();
+    SkipSpace();
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    while (true) {
+      SkipSpace();
+      arr.emplace_back();
+      if (!Value(&arr.back())) return false;
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+    }
+  }
+
+  // A string starting at the opening quote. Printable ASCII without escapes
+  // is taken as is; anything else goes through nlohmann's string decoder.
+  bool String(std::string* out) {
+    const char* start = p_;
+    ++p_;
+    bool plain = true;
+    while (p_ != end_ && *p_ != '"') {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '\\') {
+        plain = false;
+        if (++p_ == end_) return false;
+      } else if (c < 0x20 || c >= 0x7F) {
+        plain = false;
+      }
+      ++p_;
+    }
+    if (p_ == end_) return false;
+    ++p_;  // closing quote
+    if (plain) {
+      out->assign(start + 1, p_ - 1);
+      return true;
+    }
+    nlohmann::json decoded = nlohmann::json::parse(start, p_, nullptr,
+                                                   /*allow_exceptions=*/false);
+    if (!decoded.is_string()) return false;
+    *out = std::move(decoded.get_ref<std::string&>());
+    return true;
+  }
+
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+  // RFC 8259 number grammar, checked here (from_chars is more lenient).
+  bool Number(nlohmann::json* out) {
+    const char* start = p_;
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    if (p_ == end_ || !IsDigit(*p_)) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ != end_ && IsDigit(*p_)) ++p_;
+    }
+    bool integer = true;
+    if (p_ != end_ && *p_ == '.') {
+      integer = false;
+      ++p_;
+      if (p_ == end_ || !IsDigit(*p_)) return false;
+      while (p_ != end_ && IsDigit(*p_)) ++p_;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integer = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !IsDigit(*p_)) return false;
+      while (p_ != end_ && IsDigit(*p_)) ++p_;
+    }
+    if (integer) {
+      if (negative) {
+        std::int64_t v = 0;
+        const auto r = std::from_chars(start, p_, v);
+        if (r.ec == std::errc() && r.ptr == p_) {
+          *out = v;
+          return true;
+        }
+      } else {
+        std::uint64_t v = 0;
+        const auto r = std::from_chars(start, p_, v);
+        if (r.ec == std::errc() && r.ptr == p_) {
+          *out = v;
+          return true;
+        }
+      }
+      // Out of the integer range: a double, as nlohmann does.
+    }
+    double d = 0;
+    const auto r = std::from_chars(start, p_, d);
+    if (r.ec != std::errc() || r.ptr != p_) return false;  // e.g. out of range
+    *out = d;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
 // ParseStrictJson()
 //
 // Parses `text` into a DOM. Fails with `kDataLoss` for text that is not
@@ -87,6 +290,10 @@ inline absl::StatusOr<nlohmann::json> ParseStrictJson(
         absl::StrCat("JSON nested deeper than ", max_depth, " levels"));
   }
   try {
+    {
+      nlohmann::json doc;
+      if (FastJsonParser(text).Parse(&doc)) return doc;
+    }
     std::vector<std::unordered_set<std::string>> keys;  // one set per open object
     std::string repeated;
     bool has_repeat = false;

@@ -29,6 +29,7 @@
 #ifndef MAAS_LOCAL_MODEL_FILE_H_
 #define MAAS_LOCAL_MODEL_FILE_H_
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
@@ -232,7 +233,11 @@ class ModelFileReader {
       return Error(absl::StrCat(what, " must be an array of numbers, got ",
                                 arr.type_name()));
     }
-    out->reserve(out->size() + arr.size());
+    // Geometric growth: a layer's rows are appended one by one, and an exact
+    // reserve per row would copy the weights read so far each time.
+    if (out->capacity() < out->size() + arr.size()) {
+      out->reserve(std::max(out->size() + arr.size(), 2 * out->capacity()));
+    }
     for (std::size_t i = 0; i < arr.size(); ++i) {
       const nlohmann::json& v = arr[i];
       if (!v.is_number()) {
@@ -416,9 +421,21 @@ inline absl::StatusOr<ModelFile> ReadModelFile(const std::string& path) {
     return err == EACCES ? absl::PermissionDeniedError(message)
                          : absl::NotFoundError(message);
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseModelFile(text.str(), path);
+  // One read into a string of the file's size (no stream-buffer copies).
+  std::string text;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), size);
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  } else {
+    std::ostringstream rest;  // not seekable (a pipe): read to the end
+    rest << in.rdbuf();
+    text = rest.str();
+  }
+  return ParseModelFile(text, path);
 }
 
 namespace detail {
