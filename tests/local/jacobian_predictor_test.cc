@@ -99,7 +99,7 @@ TEST_SUITE("jacobian.predictor") {
     }
   }
 
-  TEST_CASE("a remote model has no derivatives; a fallback chain answers from its local model") {
+  TEST_CASE("a remote model has no derivatives, a fallback chain answers from its local model") {
     auto file = maas::ParseModelFile(kModel, "m");
     REQUIRE(file.ok());
     maas::RemoteModelOptions ro;
