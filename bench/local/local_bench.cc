@@ -9,8 +9,13 @@
 // 1024 (one call per 1024 samples). FLOP = 2 x multiply-adds of the dense
 // layers (bias, activations not counted).
 //
-// Counters: ns_per_sample, GFLOPs (rate), peak_fraction (of the FMA loop run
-// first in this process), vs_eigen (Eigen time / this time, > 1 = faster than
+// Also: the small network in the reproducible mode (maas_repro), the call
+// path (call_small / call_drag: raw network call vs Predict), FMA-peak loops
+// for AVX-512 and AVX2, and an L2 read-bandwidth loop over as many bytes as
+// the large network's weights (l2_read: the large batch-1 bound).
+//
+// Counters: ns_per_sample, GFLOPs (rate), peak_fraction (of the AVX-512 FMA
+// loop run first in this process), vs_eigen (Eigen time / this time, > 1 = faster than
 // Eigen; Eigen's case runs just before). bench/local/run_local_bench.py runs
 // this with repetitions and prints medians. Pin it (taskset) on a noisy box.
 // maas's kernels first: they include <immintrin.h> with GCC 12's false
@@ -51,6 +56,10 @@ using SmallNet = maas::Network<float, maas::Dense<16, 64, maas::Relu>,
 using LargeNet = maas::Network<float, maas::Dense<256, 256, maas::Relu>,
                                maas::Dense<256, 256, maas::Relu>,
                                maas::Dense<256, 16, maas::Softmax>>;
+// The reproducible mode of the small network (Numerics::kReproducible).
+using SmallRepro = maas::ReproducibleNetwork<float, maas::Dense<16, 64, maas::Relu>,
+                                             maas::Dense<64, 64, maas::Relu>,
+                                             maas::Dense<64, 8, maas::Softmax>>;
 // The projectile example's drag model: 1 -> 12 tanh -> 12 tanh -> 1, double.
 using DragNet = maas::Network<double, maas::Dense<1, 12, maas::Tanh>,
                               maas::Dense<12, 12, maas::Tanh>, maas::Dense<12, 1>>;
@@ -194,6 +203,87 @@ void BM_FmaPeak(benchmark::State& state) {
   const double flops = static_cast<double>(state.iterations()) * kN * 16 * 16 * 2;
   state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsRate);
   g_peak_gflops = flops / ((t1 - t0) * 1e9);
+}
+
+// The AVX2 peak: 12 independent chains of 256-bit FMAs (2 ports x 4-cycle
+// latency needs >= 8; 12 + 2 constants fit the 16 ymm registers without a
+// spill), the ceiling of the avx2 kernel on the same CPU.
+__attribute__((target("avx2,fma"), noinline)) double FmaPeakLoopAvx2(std::size_t n) {
+  const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(0.1f), a2 = _mm256_set1_ps(0.2f),
+         a3 = _mm256_set1_ps(0.3f), a4 = _mm256_set1_ps(0.4f), a5 = _mm256_set1_ps(0.5f),
+         a6 = _mm256_set1_ps(0.6f), a7 = _mm256_set1_ps(0.7f), a8 = _mm256_set1_ps(0.8f),
+         a9 = _mm256_set1_ps(0.9f), a10 = _mm256_set1_ps(1.0f), a11 = _mm256_set1_ps(1.1f);
+  for (std::size_t i = 0; i < n; ++i) {
+    a0 = _mm256_fmadd_ps(a0, m, c);
+    a1 = _mm256_fmadd_ps(a1, m, c);
+    a2 = _mm256_fmadd_ps(a2, m, c);
+    a3 = _mm256_fmadd_ps(a3, m, c);
+    a4 = _mm256_fmadd_ps(a4, m, c);
+    a5 = _mm256_fmadd_ps(a5, m, c);
+    a6 = _mm256_fmadd_ps(a6, m, c);
+    a7 = _mm256_fmadd_ps(a7, m, c);
+    a8 = _mm256_fmadd_ps(a8, m, c);
+    a9 = _mm256_fmadd_ps(a9, m, c);
+    a10 = _mm256_fmadd_ps(a10, m, c);
+    a11 = _mm256_fmadd_ps(a11, m, c);
+    __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
+    __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                           _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+  alignas(32) float out[8];
+  _mm256_store_ps(out, s);
+  return out[0];
+}
+
+void BM_FmaPeakAvx2(benchmark::State& state) {
+  if (!maas::kernels::CpuSupports(maas::kernels::Isa::kAvx2)) {
+    state.SkipWithError("no AVX2 on this CPU");
+    return;
+  }
+  constexpr std::size_t kN = 1 << 16;
+  for (auto _ : state) benchmark::DoNotOptimize(FmaPeakLoopAvx2(kN));
+  const double flops = static_cast<double>(state.iterations()) * kN * 12 * 8 * 2;
+  state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsRate);
+}
+
+// L2 read bandwidth: the large network's weights (135,168 floats, 528 KiB,
+// more than L1, less than L2) summed with 256-bit loads into 8 independent
+// accumulators, over and over. Batch 1 of the large network reads every
+// weight once per sample, so bytes / this bandwidth bounds its time.
+constexpr std::size_t kLargeWeightFloats = 256 * 256 + 256 * 256 + 256 * 16;
+
+__attribute__((target("avx2,fma"), noinline)) float L2ReadLoop(const float* p, std::size_t n) {
+  __m256 a[8];
+  for (int k = 0; k < 8; ++k) a[k] = _mm256_setzero_ps();
+  for (std::size_t i = 0; i + 64 <= n; i += 64) {
+    for (int k = 0; k < 8; ++k) a[k] = _mm256_add_ps(a[k], _mm256_loadu_ps(p + i + 8 * k));
+  }
+  __m256 s = a[0];
+  for (int k = 1; k < 8; ++k) s = _mm256_add_ps(s, a[k]);
+  alignas(32) float out[8];
+  _mm256_store_ps(out, s);
+  return out[0];
+}
+
+double g_l2_gbytes = 0;  // GB/s of the L2 read loop
+
+void BM_L2Read(benchmark::State& state) {
+  if (!maas::kernels::CpuSupports(maas::kernels::Isa::kAvx2)) {
+    state.SkipWithError("no AVX2 on this CPU");
+    return;
+  }
+  const std::vector<float> w = RandomRows(kLargeWeightFloats);
+  const auto t0 = Clock::now();
+  for (auto _ : state) benchmark::DoNotOptimize(L2ReadLoop(w.data(), w.size()));
+  const auto t1 = Clock::now();
+  const double bytes = static_cast<double>(state.iterations()) * kLargeWeightFloats * 4;
+  state.counters["GBps"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsRate);
+  g_l2_gbytes = bytes / ((t1 - t0) * 1e9);
+  // The large network's batch-1 bound: every weight read once per sample.
+  state.counters["large_b1_bound_ns"] = kLargeWeightFloats * 4 / g_l2_gbytes;
 }
 
 // ---------------------------------------------------------------------------
@@ -440,6 +530,8 @@ void BM_Call(benchmark::State& state, bool through_predictor) {
 
 void Register() {
   benchmark::RegisterBenchmark("fma_peak_avx512", BM_FmaPeak);
+  benchmark::RegisterBenchmark("fma_peak_avx2", BM_FmaPeakAvx2);
+  benchmark::RegisterBenchmark("l2_read", BM_L2Read);
   benchmark::RegisterBenchmark("call_small/raw", BM_Call<SmallNet>, false);
   benchmark::RegisterBenchmark("call_small/predict", BM_Call<SmallNet>, true);
   benchmark::RegisterBenchmark("call_drag/raw", BM_Call<DragNet>, false);
@@ -457,6 +549,7 @@ void Register() {
       benchmark::RegisterBenchmark((base + "/maas_scalar").c_str(), BM_MaasScalar<SmallNet>, c.key)->Arg(c.batch);
       benchmark::RegisterBenchmark((base + "/maas").c_str(), BM_Maas<SmallNet>, c.key)->Arg(c.batch);
       benchmark::RegisterBenchmark((base + "/maas_dynamic").c_str(), BM_Dynamic<SmallNet>, c.key)->Arg(c.batch);
+      benchmark::RegisterBenchmark((base + "/maas_repro").c_str(), BM_Maas<SmallRepro>, c.key)->Arg(c.batch);
     } else {
       benchmark::RegisterBenchmark((base + "/eigen").c_str(), BM_Eigen<LargeNet, LargeEigen>, c.key)->Arg(c.batch);
       benchmark::RegisterBenchmark((base + "/maas_scalar").c_str(), BM_MaasScalar<LargeNet>, c.key)->Arg(c.batch);
