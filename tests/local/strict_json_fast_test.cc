@@ -85,6 +85,20 @@ TEST_CASE("repeated keys and a byte-order mark go to the strict path") {
   CHECK(strict.ok() == !Reference(bom).empty());
 }
 
+TEST_CASE("nesting: up to the limit on the fast path, beyond it refused") {
+  const int limit = maas::detail::kMaxJsonNesting;
+  const std::string ok = std::string(limit, '[') + std::string(limit, ']');
+  CHECK(CheckFast(ok));
+  CHECK(maas::detail::ParseStrictJson(ok).ok());
+  const std::string deep = std::string(limit + 1, '[') + std::string(limit + 1, ']');
+  CHECK_FALSE(CheckFast(deep));
+  const auto strict = maas::detail::ParseStrictJson(deep);
+  REQUIRE_FALSE(strict.ok());
+  CHECK(std::string(strict.status().message()).find("nested deeper") != std::string::npos);
+  const std::string huge = std::string(1000000, '[');  // no recursion that deep
+  CHECK_FALSE(maas::detail::ParseStrictJson(huge).ok());
+}
+
 TEST_CASE("mutations of a model file: same verdict and DOM as nlohmann") {
   std::mt19937 rng(1234);
   const std::string base(kModel);

@@ -87,14 +87,15 @@ inline bool JsonNestingExceeds(absl::string_view text, int max_depth) {
 // otherwise, double when out of range or written with '.' / exponent);
 // `Parse` returns false for anything else - a syntax error, a repeated key,
 // a number out of double's range, a byte-order mark, an escape nlohmann's
-// string decoder rejects - and ParseStrictJson() then runs nlohmann's parser,
-// which gives the verdict and the message. Strings with escapes or non-ASCII
-// bytes are decoded by nlohmann itself. Recursion is bounded by the nesting
-// check that runs first (kMaxJsonNesting). Throws only std::bad_alloc.
+// string decoder rejects, nesting deeper than `max_depth` - and
+// ParseStrictJson() then runs its nesting check and nlohmann's parser, which
+// give the verdict and the message. Strings with escapes or non-ASCII bytes
+// are decoded by nlohmann itself. Its recursion is bounded by `max_depth`.
+// Throws only std::bad_alloc.
 class FastJsonParser {
  public:
-  explicit FastJsonParser(absl::string_view text)
-      : p_(text.data()), end_(text.data() + text.size()) {}
+  explicit FastJsonParser(absl::string_view text, int max_depth = kMaxJsonNesting)
+      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
 
   // Parses the whole text into `*out`; false when the text is not in the
   // subset (then `*out` is unspecified).
@@ -122,8 +123,14 @@ class FastJsonParser {
   bool Value(nlohmann::json* out) {
     if (p_ == end_) return false;
     switch (*p_) {
-      case '{': return Object(out);
-      case '[': return Array(out);
+      case '{':
+      case '[': {
+        if (depth_ >= max_depth_) return false;  // the strict path reports it
+        ++depth_;
+        const bool ok = *p_ == '{' ? Object(out) : Array(out);
+        --depth_;
+        return ok;
+      }
       case '"': {
         std::string s;
         if (!String(&s)) return false;
@@ -275,6 +282,8 @@ class FastJsonParser {
 
   const char* p_;
   const char* end_;
+  const int max_depth_;
+  int depth_ = 0;
 };
 
 // ParseStrictJson()
@@ -285,15 +294,17 @@ class FastJsonParser {
 // runs out. Never throws.
 inline absl::StatusOr<nlohmann::json> ParseStrictJson(
     absl::string_view text, int max_depth = kMaxJsonNesting) {
+  try {
+    nlohmann::json fast;
+    if (FastJsonParser(text, max_depth).Parse(&fast)) return fast;
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("out of memory parsing JSON");
+  }
   if (JsonNestingExceeds(text, max_depth)) {
     return absl::DataLossError(
         absl::StrCat("JSON nested deeper than ", max_depth, " levels"));
   }
   try {
-    {
-      nlohmann::json doc;
-      if (FastJsonParser(text).Parse(&doc)) return doc;
-    }
     std::vector<std::unordered_set<std::string>> keys;  // one set per open object
     std::string repeated;
     bool has_repeat = false;
