@@ -172,10 +172,23 @@ class Predictor {
                                      absl::Span<const TensorView> outputs,
                                      const CallOptions& options,
                                      CallReport* report) {
+    return SingleAttempt(options, report, [&] { return DoPredict(inputs, outputs); });
+  }
+
+  // SingleAttempt()
+  //
+  // The default `DoPredictCall` around `attempt` (a callable returning
+  // `absl::Status`): a passed deadline is `kDeadlineExceeded` before any
+  // work, otherwise `attempt()` runs once and the report (may be null) gets
+  // one attempt, served by `label()` on success. For predictors that
+  // override `DoPredictCall` only to call their own `DoPredict` without a
+  // virtual call (local models).
+  template <typename Attempt>
+  absl::Status SingleAttempt(const CallOptions& options, CallReport* report, Attempt&& attempt) {
     if (options.has_deadline() && absl::Now() >= options.deadline) {
       return DeadlinePassedError(label());
     }
-    absl::Status s = DoPredict(inputs, outputs);
+    absl::Status s = attempt();
     if (report != nullptr) {
       report->attempts = 1;
       if (s.ok()) report->served_by = label();

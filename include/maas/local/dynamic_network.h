@@ -476,15 +476,7 @@ class DynamicLocalModel final : public Predictor {
   absl::Status DoPredictCall(absl::Span<const ConstTensorView> inputs,
                              absl::Span<const TensorView> outputs, const CallOptions& options,
                              CallReport* report) override {
-    if (options.has_deadline() && absl::Now() >= options.deadline) {
-      return DeadlinePassedError(label());
-    }
-    absl::Status s = DynamicLocalModel::DoPredict(inputs, outputs);
-    if (report != nullptr) {
-      report->attempts = 1;
-      if (s.ok()) report->served_by = label();
-    }
-    return s;
+    return SingleAttempt(options, report, [&] { return DynamicLocalModel::DoPredict(inputs, outputs); });
   }
 
   // DoJacobian()

@@ -255,15 +255,7 @@ class LocalModel final : public Predictor {
                              absl::Span<const TensorView> outputs,
                              const CallOptions& options,
                              CallReport* report) override {
-    if (options.has_deadline() && absl::Now() >= options.deadline) {
-      return DeadlinePassedError(label());
-    }
-    absl::Status s = LocalModel::DoPredict(inputs, outputs);
-    if (report != nullptr) {
-      report->attempts = 1;
-      if (s.ok()) report->served_by = label();
-    }
-    return s;
+    return SingleAttempt(options, report, [&] { return LocalModel::DoPredict(inputs, outputs); });
   }
 
   // DoJacobian()
