@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "doctest/doctest.h"
+#include "local/ref_model_file.h"
 #include "local/reference_mlp.h"
 #include "maas/local/local_model.h"
 #include "maas/local/model_file.h"
@@ -26,39 +27,10 @@ namespace {
 using maas::Activation;
 using maas::Dense;
 
-// A ModelFile holding reference layers (and, optionally, scaling).
+// The reference layers as a model file (float32 signature).
 maas::ModelFile FileOf(const std::vector<maas_test::RefLayer>& layers, bool scaling,
                        std::mt19937& rng) {
-  maas::ModelFile f;
-  f.signature.name = "m";
-  f.signature.inputs.push_back(
-      {"x", maas::DataType::kFloat32,
-       {maas::kDynamic, static_cast<std::int64_t>(layers.front().in)}});
-  f.signature.outputs.push_back(
-      {"y", maas::DataType::kFloat32,
-       {maas::kDynamic, static_cast<std::int64_t>(layers.back().out)}});
-  for (const maas_test::RefLayer& r : layers) {
-    maas::ModelFileLayer l;
-    l.inputs = r.in;
-    l.units = r.out;
-    l.activation = r.act;
-    l.alpha = maas::ActivationHasAlpha(r.act) ? r.alpha : 0.0;
-    l.weights = r.w;
-    l.bias = r.b;
-    f.layers.push_back(l);
-  }
-  if (scaling) {
-    std::uniform_real_distribution<double> u(0.5, 2.0);
-    for (std::size_t i = 0; i < layers.front().in; ++i) {
-      f.input_mean.push_back(u(rng) - 1.25);
-      f.input_std.push_back(u(rng));
-    }
-    for (std::size_t j = 0; j < layers.back().out; ++j) {
-      f.output_scale.push_back(u(rng));
-      f.output_offset.push_back(u(rng) - 1.25);
-    }
-  }
-  return f;
+  return maas_test::RefModelFile(layers, scaling, rng, maas::DataType::kFloat32);
 }
 
 std::vector<maas_test::RefLayer> Layers(std::initializer_list<std::size_t> sizes,

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "doctest/doctest.h"
+#include "local/ref_model_file.h"
 #include "local/reference_mlp.h"
 #include "maas/local/dynamic_network.h"
 #include "maas/local/model_file.h"
@@ -41,39 +42,10 @@ using maas::Activation;
 using maas::Dense;
 using kernels_view_t = maas::kernels::NetworkView<double>;
 
-// A ModelFile of `layers` with random scaling (or none).
+// The reference layers as a model file (float64 signature).
 maas::ModelFile FileOf(const std::vector<maas_test::RefLayer>& layers, bool scaling,
                        std::mt19937& rng) {
-  maas::ModelFile f;
-  f.signature.name = "m";
-  f.signature.inputs.push_back(
-      {"x", maas::DataType::kFloat64,
-       {maas::kDynamic, static_cast<std::int64_t>(layers.front().in)}});
-  f.signature.outputs.push_back(
-      {"y", maas::DataType::kFloat64,
-       {maas::kDynamic, static_cast<std::int64_t>(layers.back().out)}});
-  for (const maas_test::RefLayer& r : layers) {
-    maas::ModelFileLayer l;
-    l.inputs = r.in;
-    l.units = r.out;
-    l.activation = r.act;
-    l.alpha = maas::ActivationHasAlpha(r.act) ? r.alpha : 0.0;
-    l.weights = r.w;
-    l.bias = r.b;
-    f.layers.push_back(l);
-  }
-  if (scaling) {
-    std::uniform_real_distribution<double> u(0.5, 2.0);
-    for (std::size_t i = 0; i < layers.front().in; ++i) {
-      f.input_mean.push_back(u(rng) - 1.25);
-      f.input_std.push_back(u(rng));
-    }
-    for (std::size_t j = 0; j < layers.back().out; ++j) {
-      f.output_scale.push_back(u(rng));
-      f.output_offset.push_back(u(rng) - 1.25);
-    }
-  }
-  return f;
+  return maas_test::RefModelFile(layers, scaling, rng, maas::DataType::kFloat64);
 }
 
 std::vector<maas_test::RefLayer> Layers(const std::vector<std::size_t>& s,
