@@ -58,13 +58,30 @@
 // operations are lane-wise and identical on every ISA, so the bits do not
 // depend on the vector width.
 
+// MAAS_KERNELS_FORCE_INLINE: the vector math below (polynomials, exp,
+// activations) is always inlined into the tiles that use it. Left to its
+// heuristics, GCC 12 calls Tanh and PolyFirst out of line in -march=native
+// builds: a call per vector, its constants reloaded, and no overlap of the
+// independent evaluations of one row. Defined for this file only.
+// MAAS_KERNELS_FLATTEN: the one-row forward pass inlines everything it
+// calls (tiles, activations, vector operations), so the layers' sizes are
+// constants in every loop and nothing is passed through memory between
+// functions.
+#if defined(__GNUC__) || defined(__clang__)
+#define MAAS_KERNELS_FORCE_INLINE inline __attribute__((always_inline))
+#define MAAS_KERNELS_FLATTEN __attribute__((noinline, flatten))
+#else
+#define MAAS_KERNELS_FORCE_INLINE inline
+#define MAAS_KERNELS_FLATTEN
+#endif
+
 // EstrinLevel<T, kN>()
 //
 // One level of Estrin's scheme over q[0, kN): q[k] = q[2k] + q[2k+1] * power,
 // then the next level with power^2, until one value is left. Compile-time
 // recursion, so every level is straight-line code.
 template <typename T, std::size_t kN>
-MAAS_KERNELS_TARGET inline void EstrinLevel(typename Ops<T>::V* q,
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void EstrinLevel(typename Ops<T>::V* q,
                                             typename Ops<T>::V power) {
   using O = Ops<T>;
   if constexpr (kN > 1) {
@@ -82,7 +99,7 @@ MAAS_KERNELS_TARGET inline void EstrinLevel(typename Ops<T>::V* q,
 // matters on the latency-bound one-row path (softmax, sigmoid, tanh).
 // PolyFirst<T, kN>() uses the first kN coefficients of a longer table.
 template <typename T, std::size_t kN, typename U>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V PolyFirst(typename Ops<T>::V r,
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V PolyFirst(typename Ops<T>::V r,
                                                         const U* c) {
   using O = Ops<T>;
   typename O::V q[(kN + 1) / 2];
@@ -95,7 +112,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V PolyFirst(typename Ops<T>::V r,
   return q[0];
 }
 template <typename T, typename U, std::size_t kN>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Poly(typename Ops<T>::V r,
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Poly(typename Ops<T>::V r,
                                                    const U (&c)[kN]) {
   return PolyFirst<T, kN>(r, c);
 }
@@ -105,7 +122,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Poly(typename Ops<T>::V r,
 // Poly with coefficients a[k] in the lanes where `pick_a` < `limit` and b[k]
 // elsewhere (two fits of one function on two intervals, one evaluation).
 template <typename T, typename U, std::size_t kN>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V PolyChoose(
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V PolyChoose(
     typename Ops<T>::V r, typename Ops<T>::V pick_a, typename Ops<T>::V limit,
     const U (&a)[kN], const U (&b)[kN]) {
   using O = Ops<T>;
@@ -126,7 +143,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V PolyChoose(
 //
 // Vector e^x; see math_constants.h for the method and accuracy.
 template <typename T>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Exp(typename Ops<T>::V x) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Exp(typename Ops<T>::V x) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
   x = O::Min(O::Max(x, O::Set(C::kExpMin)), O::Set(C::kExpMax));
@@ -145,7 +162,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Exp(typename Ops<T>::V x) {
 // Vector e^x - 1: the Taylor series below |x| = 0.5 (no cancellation), Exp
 // above.
 template <typename T>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Expm1(typename Ops<T>::V x) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Expm1(typename Ops<T>::V x) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
   namespace d = ::maas::kernels::detail;
@@ -159,7 +176,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Expm1(typename Ops<T>::V x) {
 // Vector log(1 + u) for u in [0, 1]: 2 atanh(u / (2 + u)) as a series in
 // s^2 <= 1/9, accurate relative to the result for tiny u too.
 template <typename T>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Log1p01(typename Ops<T>::V u) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Log1p01(typename Ops<T>::V u) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
   const auto s = O::Div(u, O::Add(O::Set(T(2)), u));
@@ -172,7 +189,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Log1p01(typename Ops<T>::V u) {
 //
 // 1 / (1 + e^-x); e^-x saturates at the exp clamp, so no overflow.
 template <typename T>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Sigmoid(typename Ops<T>::V x) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Sigmoid(typename Ops<T>::V x) {
   using O = Ops<T>;
   const auto one = O::Set(T(1));
   return O::Div(one, O::Add(one, Exp<T>(O::Sub(O::Zero(), x))));
@@ -182,7 +199,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Sigmoid(typename Ops<T>::V x) {
 //
 // Odd series below kTanhSmall, (1 - e) / (1 + e) with e = exp(-2|x|) above.
 template <typename T>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Tanh(typename Ops<T>::V x) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Tanh(typename Ops<T>::V x) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
   const auto a = O::Abs(x);
@@ -203,7 +220,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Tanh(typename Ops<T>::V x) {
 // hi + lo (exact) so that exp(-t^2) = exp(-hi) (1 - lo) is accurate for
 // large t. See math_constants.h for g.
 template <typename T>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Gelu(typename Ops<T>::V x) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Gelu(typename Ops<T>::V x) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
   const auto one = O::Set(T(1));
@@ -230,7 +247,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V Gelu(typename Ops<T>::V x) {
 // x/2 (1 + tanh y) = x / (1 + e^(-2y)), y = sqrt(2/pi) (x + 0.044715 x^3):
 // one exp and one division, no cancellation in either tail.
 template <typename T>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V GeluTanh(typename Ops<T>::V x) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V GeluTanh(typename Ops<T>::V x) {
   using O = Ops<T>;
   namespace d = ::maas::kernels::detail;
   const auto one = O::Set(T(1));
@@ -246,7 +263,7 @@ MAAS_KERNELS_TARGET inline typename Ops<T>::V GeluTanh(typename Ops<T>::V x) {
 // are written Max(v, 0) and Min(0, v): with those operand orders x86 and
 // AArch64 agree on the sign of a zero result.
 template <typename T, ::maas::Activation kAct>
-MAAS_KERNELS_TARGET inline typename Ops<T>::V Activate(typename Ops<T>::V v,
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Activate(typename Ops<T>::V v,
                                                       typename Ops<T>::V alpha) {
   using O = Ops<T>;
   using A = ::maas::Activation;
@@ -433,6 +450,31 @@ constexpr ::maas::kernels::LayerPlan PlanLayer(std::size_t n_in, std::size_t n_o
 // ---------------------------------------------------------------------------
 // kColumns
 
+// AddPartialSums<T, kSplit, kRows, kCols>()
+//
+// acc[0][r][c] = the sum of acc[s][r][c] over s < kSplit, added pairwise
+// (s and s + h for h = 1, 2, 4, ...): the order the plans document. Each
+// level is its own instantiation, so the whole tree is straight-line code
+// and the sums stay in registers.
+template <typename T, std::size_t kSplit, std::size_t kRows, std::size_t kCols,
+          std::size_t kH = 1>
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void AddPartialSums(
+    typename Ops<T>::V (&acc)[kSplit][kRows][kCols]) {
+  if constexpr (kH < kSplit) {
+#pragma GCC unroll 16
+    for (std::size_t s = 0; s + kH < kSplit; s += 2 * kH) {
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kRows; ++r) {
+#pragma GCC unroll 16
+        for (std::size_t c = 0; c < kCols; ++c) {
+          acc[s][r][c] = Ops<T>::Add(acc[s][r][c], acc[s + kH][r][c]);
+        }
+      }
+    }
+    AddPartialSums<T, kSplit, kRows, kCols, 2 * kH>(acc);
+  }
+}
+
 // ColTile<T, kRows, kCols, kSplit, kAct>()
 //
 // n_in inputs, kRows rows x kCols output vectors, each with kSplit partial
@@ -503,19 +545,7 @@ MAAS_KERNELS_TARGET inline void ColTile(std::size_t n_in, const T* w,
       }
     }
   }
-#pragma GCC unroll 16
-  for (std::size_t h = 1; h < kSplit; h *= 2) {
-#pragma GCC unroll 16
-    for (std::size_t s = 0; s + h < kSplit; s += 2 * h) {
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < kRows; ++r) {
-#pragma GCC unroll 16
-        for (std::size_t v = 0; v < kCols; ++v) {
-          acc[s][r][v] = O::Add(acc[s][r][v], acc[s + h][r][v]);
-        }
-      }
-    }
-  }
+  AddPartialSums<T, kSplit, kRows, kCols>(acc);
 #pragma GCC unroll 16
   for (std::size_t r = 0; r < kRows; ++r) {
 #pragma GCC unroll 16
@@ -707,19 +737,7 @@ MAAS_KERNELS_TARGET inline void DotTile(std::size_t n_in, const T* w, std::size_
       for (std::size_t r = 0; r < kRows; ++r) acc[0][r][o] = O::Fma(xv[r], wv, acc[0][r][o]);
     }
   }
-#pragma GCC unroll 16
-  for (std::size_t h = 1; h < kSplit; h *= 2) {
-#pragma GCC unroll 16
-    for (std::size_t s = 0; s + h < kSplit; s += 2 * h) {
-#pragma GCC unroll 16
-      for (std::size_t r = 0; r < kRows; ++r) {
-#pragma GCC unroll 16
-        for (std::size_t o = 0; o < kOuts; ++o) {
-          acc[s][r][o] = O::Add(acc[s][r][o], acc[s + h][r][o]);
-        }
-      }
-    }
-  }
+  AddPartialSums<T, kSplit, kRows, kOuts>(acc);
   const V bias = O::Load(b);
 #pragma GCC unroll 16
   for (std::size_t r = 0; r < kRows; ++r) {
@@ -922,6 +940,83 @@ MAAS_KERNELS_TARGET inline void RescaleRows(const T* a, std::size_t a_stride, st
   }
 }
 
+// ColRowBlocks<T, kSplit, kAct, kVecs>(): the kColumns layer for one row:
+// blocks of kMaxRowCols output vectors, then the rest, exactly as
+// DenseColumns does for a row outside the tiles (so the same bits).
+template <typename T, std::size_t kSplit, ::maas::Activation kAct, std::size_t kVecs>
+MAAS_KERNELS_TARGET inline void ColRowBlocks(std::size_t n_in, const T* w, std::size_t w_stride,
+                                             const T* b, const T* x, T* y,
+                                             typename Ops<T>::V alpha) {
+  constexpr std::size_t kL = Ops<T>::kLanes;
+  if constexpr (kVecs >= kMaxRowCols) {
+    ColTile<T, 1, kMaxRowCols, kSplit, kAct>(n_in, w, w_stride, b, x, 0, y, 0, alpha);
+    ColRowBlocks<T, kSplit, kAct, kVecs - kMaxRowCols>(n_in, w + kMaxRowCols * kL, w_stride,
+                                                       b + kMaxRowCols * kL, x,
+                                                       y + kMaxRowCols * kL, alpha);
+  } else if constexpr (kVecs > 0) {
+    ColTile<T, 1, kVecs, kSplit, kAct>(n_in, w, w_stride, b, x, 0, y, 0, alpha);
+  }
+}
+
+// DenseOneRow<T, kIn, kOut, kAct, kNum>()
+//
+// Dense<>() for exactly one row: the same tiles, in the same order, as the
+// one-row path of Dense<>() (bit-identical results), with no row loops.
+template <typename T, std::size_t kIn, std::size_t kOut, ::maas::Activation kAct,
+          ::maas::Numerics kNum>
+MAAS_KERNELS_TARGET inline void DenseOneRow(const T* w, const T* b, const T* x, T* y,
+                                            T alpha) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  constexpr ::maas::kernels::LayerPlan kPlan = PlanLayer<T>(kIn, kOut, kNum);
+  constexpr ::maas::Activation kTileAct =
+      kAct == ::maas::Activation::kSoftmax ? ::maas::Activation::kIdentity : kAct;
+  const auto alpha_v = O::Set(alpha);
+  if constexpr (kPlan.layout == ::maas::kernels::Layout::kRows) {
+    DotTile<T, kOut, 1, kPlan.split, kTileAct>(kIn, w, ::maas::kernels::PaddedSize<T>(kIn), b,
+                                               x, 0, y, 0, alpha_v);
+  } else {
+    ColRowBlocks<T, kPlan.split, kTileAct, (kOut + kL - 1) / kL>(
+        kIn, w, ::maas::kernels::PaddedSize<T>(kOut), b, x, y, alpha_v);
+  }
+  FinishRow<T, kAct, kNum>(y, kOut);
+}
+
+// ForwardLayersOneRow<T, kNum, I, Specs...>(): ForwardLayers for one row.
+template <typename T, ::maas::Numerics kNum, std::size_t I, typename Spec, typename... Rest>
+MAAS_KERNELS_TARGET inline T* ForwardLayersOneRow(const ::maas::kernels::LayerView<T>* layers,
+                                                  T* in, T* out) {
+  const ::maas::kernels::LayerView<T>& l = layers[I];
+  DenseOneRow<T, Spec::kInputSize, Spec::kOutputSize, Spec::kActivation, kNum>(l.w, l.b, in,
+                                                                              out, l.alpha);
+  if constexpr (sizeof...(Rest) == 0) {
+    return out;
+  } else {
+    return ForwardLayersOneRow<T, kNum, I + 1, Rest...>(layers, out, in);
+  }
+}
+
+// ForwardOneRow<T, kNum, kWidth, Specs...>()
+//
+// Forward<>() for one row (the time-step loop's call), flattened into
+// straight-line code: the layers' sizes are constants everywhere, the
+// activations' constants are loaded where they are used (not hoisted ahead
+// of a loop over rows that runs once), and the rows pass between layers in
+// two small stack buffers. Same bits as Forward<>() on the same row.
+template <typename T, ::maas::Numerics kNum, std::size_t kWidth, typename... Specs>
+MAAS_KERNELS_TARGET MAAS_KERNELS_FLATTEN void ForwardOneRow(
+    const ::maas::kernels::NetworkView<T>& view, const T* x, T* y) noexcept {
+  constexpr std::size_t kIn =
+      std::tuple_element<0, std::tuple<Specs...>>::type::kInputSize;
+  constexpr std::size_t kOut =
+      std::tuple_element<sizeof...(Specs) - 1, std::tuple<Specs...>>::type::kOutputSize;
+  alignas(64) T a[kWidth];
+  alignas(64) T b[kWidth];
+  StandardizeRows<T>(x, kIn, 1, view.in_shift, view.in_scale, a, kWidth);
+  T* out = ForwardLayersOneRow<T, kNum, 0, Specs...>(view.layers, a, b);
+  RescaleRows<T>(out, kWidth, 1, kOut, view.out_scale, view.out_offset, y);
+}
+
 // ForwardLayers<T, kNum, I, Specs...>(): layers I.. of a compile-time
 // network; returns the buffer holding the last layer's output.
 template <typename T, ::maas::Numerics kNum, std::size_t I, typename Spec, typename... Rest>
@@ -968,6 +1063,10 @@ MAAS_KERNELS_TARGET void Forward(const ::maas::kernels::NetworkView<T>& view, co
       std::tuple_element<0, std::tuple<Specs...>>::type::kInputSize;
   constexpr std::size_t kOut =
       std::tuple_element<sizeof...(Specs) - 1, std::tuple<Specs...>>::type::kOutputSize;
+  if (rows == 1) {
+    ForwardOneRow<T, kNum, kWidth, Specs...>(view, x, y);
+    return;
+  }
   for (std::size_t r0 = 0; r0 < rows; r0 += kBlock) {
     const std::size_t n = rows - r0 < kBlock ? rows - r0 : kBlock;
     // The second buffer right after the rows in use: one row touches two
@@ -1006,3 +1105,6 @@ MAAS_KERNELS_TARGET void ForwardDynamic(const ::maas::kernels::NetworkView<T>& v
                    y + r0 * view.n_out);
   }
 }
+
+#undef MAAS_KERNELS_FORCE_INLINE
+#undef MAAS_KERNELS_FLATTEN
