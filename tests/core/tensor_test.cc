@@ -35,6 +35,26 @@ TEST_SUITE("TensorView") {
     CHECK(dyn.CheckBuffer().code() == absl::StatusCode::kInvalidArgument);
   }
 
+  TEST_CASE("a shape in braces (built in place) and a Shape object give the same view") {
+    std::vector<float> x(12);
+    const maas::Shape shape({3, 4});
+    const maas::ConstTensorView braced("x", absl::MakeConstSpan(x), {3, 4});
+    const maas::ConstTensorView from_shape("x", absl::MakeConstSpan(x), shape);
+    CHECK(braced.shape() == from_shape.shape());
+    CHECK(braced.byte_size() == from_shape.byte_size());
+    CHECK(braced.dtype() == from_shape.dtype());
+    maas::TensorView out("y", absl::MakeSpan(x), {2, 6});
+    CHECK(out.shape() == maas::Shape({2, 6}));
+    // Empty braces are the rank-0 shape; more than kMaxRank dimensions stay
+    // an error the buffer check reports.
+    const maas::ConstTensorView scalar("s", absl::MakeConstSpan(x.data(), 1), {});
+    CHECK(scalar.shape().rank() == 0);
+    CHECK(scalar.CheckBuffer().ok());
+    const maas::ConstTensorView deep("d", absl::MakeConstSpan(x), {1, 1, 1, 1, 1, 1, 1, 1, 12});
+    CHECK_FALSE(deep.shape().valid());
+    CHECK(deep.CheckBuffer().code() == absl::StatusCode::kInvalidArgument);
+  }
+
   TEST_CASE("a writable view converts to a read-only one") {
     float y[8] = {};
     maas::TensorView out("y", absl::MakeSpan(y), {2, 4});
