@@ -19,6 +19,7 @@
 // Exit status: 0 when the surrogate trajectory is within --tolerance of the
 // reference, 1 when it is not, 2 for usage or model errors.
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -294,8 +295,11 @@ int Run(const Options& o) {
 
   const double angle = o.angle_deg * projectile::kPi / 180.0;
   const projectile::State launch{0.0, 0.0, o.speed * std::cos(angle), o.speed * std::sin(angle)};
+  const auto flight_start = std::chrono::steady_clock::now();
   absl::StatusOr<projectile::Trajectory> got =
       projectile::Fly(o.params, launch, o.dt, o.max_steps, law);
+  const std::chrono::duration<double, std::nano> flight_ns =
+      std::chrono::steady_clock::now() - flight_start;
   absl::StatusOr<projectile::Trajectory> ref =
       projectile::Fly(o.params, launch, o.dt, o.max_steps, reference);
   for (const auto* t : {&got, &ref}) {
@@ -336,8 +340,25 @@ int Run(const Options& o) {
                got->apex_y, ref->apex_y, c.apex_error, 100 * c.apex_error / c.ref_apex);
   absl::PrintF("max position error along the flight: %.4f m at t = %.3f s (%.4f%% of range)\n",
                c.max_position_error, c.max_error_t, 100 * c.relative_position_error());
-  absl::PrintF("predict calls: %d, mean %.0f ns per call (Predictor::Predict, incl. timer)\n",
-               surrogate->calls(), surrogate->mean_call_ns());
+  // The cost of a call: for a local model, the flight's calls replayed in
+  // one timed loop (no clock read per call); for a remote one, the flight's
+  // wall time per call (the network dominates).
+  const double per_call_flight = flight_ns.count() / static_cast<double>(surrogate->calls());
+  if (o.remote_url.empty()) {
+    absl::StatusOr<double> replay = surrogate->ReplayNsPerCall(5);
+    if (!replay.ok()) {
+      std::cerr << "projectile: " << replay.status() << "\n";
+      return 2;
+    }
+    absl::PrintF("predict calls: %d, mean %.0f ns per call (Predictor::Predict: the flight's calls "
+                 "replayed in one timed loop, median of 5); the flight: %.0f ns per drag-law call, "
+                 "integrator included\n",
+                 surrogate->calls(), *replay, per_call_flight);
+  } else {
+    absl::PrintF("predict calls: %d, mean %.0f ns per call (the flight's wall time per drag-law "
+                 "call, integrator included)\n",
+                 surrogate->calls(), per_call_flight);
+  }
   if (o.fallback == "local") {
     // Which backend served which time steps (4 calls per RK4 step).
     for (const projectile::SurrogateDrag::Segment& seg : surrogate->timeline()) {

@@ -19,6 +19,7 @@
 #ifndef MAAS_EXAMPLES_PROJECTILE_SURROGATE_DRAG_H_
 #define MAAS_EXAMPLES_PROJECTILE_SURROGATE_DRAG_H_
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -81,35 +82,57 @@ class SurrogateDrag {
   //
   // Cd at Reynolds number `re` (> 0): 10^model(log10(re)). One
   // `Predictor::Predict` call on caller-owned scalars (no allocation for a
-  // local model). Fails with `kInvalidArgument` for re <= 0 and with the
-  // predictor's status otherwise.
+  // local model; the input is also appended to the replay record of
+  // ReplayNsPerCall, at most 2^20 values). Fails with `kInvalidArgument` for
+  // re <= 0 and with the predictor's status otherwise.
   absl::StatusOr<double> operator()(double re) {
     if (!(re > 0)) {
       return absl::InvalidArgumentError(absl::StrCat("Reynolds number ", re, " is not > 0"));
     }
     const double x = std::log10(re);
+    if (replay_.size() < kMaxReplay) replay_.push_back(x);
     double y = 0;
     absl::Status s;
-    const auto start = std::chrono::steady_clock::now();
-    const float xf = static_cast<float>(x);
-    float yf = 0;
-    const maas::ConstTensorView in =
-        fp64_ ? maas::ConstTensorView(input_, absl::MakeConstSpan(&x, 1), {1, 1})
-              : maas::ConstTensorView(input_, absl::MakeConstSpan(&xf, 1), {1, 1});
-    const maas::TensorView out = fp64_ ? maas::TensorView(output_, absl::MakeSpan(&y, 1), {1, 1})
-                                       : maas::TensorView(output_, absl::MakeSpan(&yf, 1), {1, 1});
     if (call_timeout_ == absl::InfiniteDuration()) {
-      s = predictor_->Predict({in}, {out});
+      s = Call(x, &y);
     } else {
       maas::CallReport report;
-      s = predictor_->Predict({in}, {out}, maas::CallOptions::Timeout(call_timeout_), &report);
+      s = Call(x, &y, &report);
       Record(report, s);
     }
-    if (!fp64_) y = yf;
-    elapsed_ += std::chrono::steady_clock::now() - start;
     ++calls_;
     if (!s.ok()) return s;
     return std::pow(10.0, y);
+  }
+
+  // SurrogateDrag::ReplayNsPerCall()
+  //
+  // The cost of one `Predictor::Predict` call as the drag law makes it,
+  // without a clock read per call: the model inputs of the calls so far (the
+  // first 2^20) go through the predictor again in one timed loop, `rounds`
+  // times; returns the median over the rounds of the mean wall time per call
+  // in nanoseconds. Fails with the first call's error, or
+  // `kFailedPrecondition` before any call. Meant for a local model (each
+  // replayed call of a remote one is a network round trip).
+  absl::StatusOr<double> ReplayNsPerCall(int rounds) {
+    if (replay_.empty() || rounds < 1) {
+      return absl::FailedPreconditionError("no drag-law calls to replay");
+    }
+    std::vector<double> means;
+    double sink = 0;
+    for (int r = 0; r < rounds; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      for (const double x : replay_) {
+        double y = 0;
+        if (absl::Status s = Call(x, &y); !s.ok()) return s;
+        sink += y;
+      }
+      const std::chrono::duration<double, std::nano> t = std::chrono::steady_clock::now() - start;
+      means.push_back(t.count() / static_cast<double>(replay_.size()));
+    }
+    sink_ = sink;
+    std::sort(means.begin(), means.end());
+    return means[means.size() / 2];
   }
 
   // SurrogateDrag::TrackBackends()
@@ -134,17 +157,10 @@ class SurrogateDrag {
   // The run-length record of who served (TrackBackends() mode).
   const std::vector<Segment>& timeline() const { return timeline_; }
 
-  // calls(), mean_call_ns()
+  // calls()
   //
-  // Number of Predict calls so far and their mean wall time in nanoseconds
-  // (including ~20 ns of steady_clock overhead per call).
+  // Number of Predict calls so far.
   std::int64_t calls() const { return calls_; }
-  double mean_call_ns() const {
-    if (calls_ == 0) return 0;
-    return static_cast<double>(
-               std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed_).count()) /
-           static_cast<double>(calls_);
-  }
 
   // model_name(), model_version()
   //
@@ -162,6 +178,26 @@ class SurrogateDrag {
         input_(sig.inputs[0].name),
         output_(sig.outputs[0].name),
         fp64_(sig.inputs[0].dtype == maas::DataType::kFloat64) {}
+
+  // One Predict call on x = log10(Re), writing log10(Cd) to *y; with a
+  // deadline and a report when `report` is non-null. The views are built per
+  // call, as a simulation's own loop would.
+  absl::Status Call(double x, double* y, maas::CallReport* report = nullptr) {
+    const float xf = static_cast<float>(x);
+    float yf = 0;
+    const maas::ConstTensorView in =
+        fp64_ ? maas::ConstTensorView(input_, absl::MakeConstSpan(&x, 1), {1, 1})
+              : maas::ConstTensorView(input_, absl::MakeConstSpan(&xf, 1), {1, 1});
+    const maas::TensorView out = fp64_ ? maas::TensorView(output_, absl::MakeSpan(y, 1), {1, 1})
+                                       : maas::TensorView(output_, absl::MakeSpan(&yf, 1), {1, 1});
+    absl::Status s =
+        report == nullptr
+            ? predictor_->Predict({&in, 1}, {&out, 1})
+            : predictor_->Predict({&in, 1}, {&out, 1}, maas::CallOptions::Timeout(call_timeout_),
+                                  report);
+    if (!fp64_ && s.ok()) *y = yf;
+    return s;
+  }
 
   void Record(const maas::CallReport& r, const absl::Status& s) {
     const std::string backend = s.ok() ? std::string(r.served_by) : std::string("failed");
@@ -186,7 +222,9 @@ class SurrogateDrag {
   absl::Duration call_timeout_ = absl::InfiniteDuration();
   std::vector<Segment> timeline_;
   std::int64_t calls_ = 0;
-  std::chrono::steady_clock::duration elapsed_{};
+  static constexpr std::size_t kMaxReplay = std::size_t{1} << 20;
+  std::vector<double> replay_;
+  double sink_ = 0;  // keeps the replayed results observable
 };
 
 }  // namespace projectile
