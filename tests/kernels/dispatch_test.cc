@@ -38,6 +38,35 @@ Isa DetectWith(const char* value) {
   return isa;
 }
 
+// For every layer width and number of partial sums: when some tile width
+// (1, 2 or 4 output vectors, at most the layer's) leaves room for at least
+// two rows, the width the many-row path picks does too. A tile of one row is
+// no tiling: every row would run on the one-row path (the AVX2 kernel did
+// that for every layer of four or more vectors with two partial sums,
+// reaching 47 % of the FMA peak on a 256-wide network at batch 1024).
+template <typename T, std::size_t (*kCols)(std::size_t, std::size_t, std::size_t),
+          std::size_t (*kRows)(std::size_t, std::size_t)>
+void CheckBatchTiles(const char* isa) {
+  for (std::size_t split : {1, 2, 4, 8}) {
+    for (std::size_t vecs = 1; vecs <= 40; ++vecs) {
+      for (std::size_t n_in : {1, 7, 64, 256, 1024}) {
+        std::size_t best = 0;
+        for (std::size_t w : {1, 2, 4}) {
+          if (w <= vecs && kRows(w, split) > best) best = kRows(w, split);
+        }
+        const std::size_t cols = kCols(n_in, vecs, split);
+        CAPTURE(isa);
+        CAPTURE(sizeof(T));
+        CAPTURE(split);
+        CAPTURE(vecs);
+        CAPTURE(n_in);
+        CHECK(cols <= vecs);
+        if (best >= 2) CHECK(kRows(cols, split) >= 2);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("kernels.dispatch") {
@@ -94,5 +123,25 @@ TEST_SUITE("kernels.dispatch") {
         maas::kernels::DenseKernel<float, 3, 5, maas::Activation::kRelu>(Isa::kNeon) == nullptr;
     CHECK(neon);
 #endif
+  }
+
+  TEST_CASE("the many-row tiles hold at least two rows whenever the registers allow it") {
+#if defined(MAAS_KERNELS_HAVE_AVX2)
+    namespace a2 = maas::kernels::avx2;
+    CheckBatchTiles<float, &a2::BatchTileCols<float>, &a2::BatchTileRows>("avx2");
+    CheckBatchTiles<double, &a2::BatchTileCols<double>, &a2::BatchTileRows>("avx2");
+#endif
+#if defined(MAAS_KERNELS_HAVE_AVX512)
+    namespace a5 = maas::kernels::avx512;
+    CheckBatchTiles<float, &a5::BatchTileCols<float>, &a5::BatchTileRows>("avx512");
+    CheckBatchTiles<double, &a5::BatchTileCols<double>, &a5::BatchTileRows>("avx512");
+#endif
+#if defined(MAAS_KERNELS_HAVE_NEON)
+    namespace ne = maas::kernels::neon;
+    CheckBatchTiles<float, &ne::BatchTileCols<float>, &ne::BatchTileRows>("neon");
+    CheckBatchTiles<double, &ne::BatchTileCols<double>, &ne::BatchTileRows>("neon");
+#endif
+    namespace po = maas::kernels::portable;
+    CheckBatchTiles<float, &po::BatchTileCols<float>, &po::BatchTileRows>("portable");
   }
 }

@@ -447,6 +447,26 @@ constexpr ::maas::kernels::LayerPlan PlanLayer(std::size_t n_in, std::size_t n_o
   return {Layout::kColumns, split > cap ? cap : split};
 }
 
+// BatchTileCols<T>(), BatchTileRows()
+//
+// The register tile of the many-row kColumns path: output vectors per tile
+// (4 while a panel of n_in x 4 vectors fits in 32 KiB of L1, else 2, else
+// 1), always a width that leaves room for tiles of at least two rows when
+// any width does (with 16 registers and two partial sums a four-vector tile
+// would hold one row: no tiling at all, every row on the one-row path), and
+// the rows per tile for a width (accumulators / (width x partial sums)).
+template <typename T>
+constexpr std::size_t BatchTileCols(std::size_t n_in, std::size_t vecs, std::size_t split) {
+  if (vecs >= 4 && n_in * 4 * Ops<T>::kLanes * sizeof(T) <= 32768 && 2 * 4 * split <= kAcc) {
+    return 4;
+  }
+  if (vecs >= 2 && 2 * 2 * split <= kAcc) return 2;
+  return 1;
+}
+constexpr std::size_t BatchTileRows(std::size_t cols, std::size_t split) {
+  return kAcc / (cols * split);
+}
+
 // ---------------------------------------------------------------------------
 // kColumns
 
@@ -602,7 +622,7 @@ MAAS_KERNELS_TARGET inline std::size_t ColumnsBatch(const T* w, const T* b,
                                                     std::size_t y_stride, std::size_t rows,
                                                     typename Ops<T>::V alpha) {
   constexpr std::size_t kL = Ops<T>::kLanes;
-  constexpr std::size_t kR = kAcc / (kC * kSplit) > 0 ? kAcc / (kC * kSplit) : 1;
+  constexpr std::size_t kR = BatchTileRows(kC, kSplit) > 0 ? BatchTileRows(kC, kSplit) : 1;
   if constexpr (kR <= 1) {
     (void)w, (void)b, (void)n_in, (void)vecs, (void)w_stride, (void)x, (void)x_stride;
     (void)y, (void)y_stride, (void)rows, (void)alpha;
@@ -644,12 +664,11 @@ MAAS_KERNELS_TARGET inline void DenseColumns(const T* w, const T* b, std::size_t
   const std::size_t w_stride = ::maas::kernels::PaddedSize<T>(n_out);
   std::size_t tiled = 0;
   if (rows > 1) {
-    // Four vectors per tile while a panel of n_in x 4 vectors fits in
-    // 32 KiB of L1, else two (or one).
-    if (vecs >= 4 && n_in * 4 * kL * sizeof(T) <= 32768 && 4 * kSplit <= kAcc) {
+    const std::size_t cols = BatchTileCols<T>(n_in, vecs, kSplit);
+    if (cols == 4) {
       tiled = ColumnsBatch<T, kAct, kSplit, 4>(w, b, n_in, vecs, w_stride, x, x_stride, y,
                                                y_stride, rows, alpha_v);
-    } else if (vecs >= 2 && 2 * kSplit <= kAcc) {
+    } else if (cols == 2) {
       tiled = ColumnsBatch<T, kAct, kSplit, 2>(w, b, n_in, vecs, w_stride, x, x_stride, y,
                                                y_stride, rows, alpha_v);
     } else {
