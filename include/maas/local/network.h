@@ -318,19 +318,12 @@ class BasicNetwork {
   // written). A row's result does not depend on `rows`. Real-time safe: the
   // scratch lives on the stack (at most 2 x 48 KiB).
   void ForwardBatch(const T* x, std::size_t rows, T* y) const noexcept {
-    kernels::LayerView<T> layers[kNumLayers];
-    ForEachLayer([&](auto i, const auto& p) {
-      kernels::LayerView<T>& l = layers[i];
-      l.w = p.weights.data();
-      l.b = p.bias.data();
-      l.n_in = layer_input_size(i);
-      l.n_out = layer_output_size(i);
-      l.act = layer_activation(i);
-      l.plan = p.plan;
-      l.alpha = p.alpha;
-    });
+    // Each layer's view written once (an array filled member by member is
+    // zeroed first: a `rep stos` in generic builds, ~8 ns per call).
+    const std::array<kernels::LayerView<T>, kNumLayers> layers =
+        LayerViews(std::make_index_sequence<kNumLayers>());
     kernels::NetworkView<T> view;
-    view.layers = layers;
+    view.layers = layers.data();
     view.num_layers = kNumLayers;
     view.n_in = kInputSize;
     view.n_out = kOutputSize;
@@ -347,6 +340,16 @@ class BasicNetwork {
  private:
   using ParamTuple =
       std::tuple<DenseParams<T, Layers::kInputSize, Layers::kOutputSize>...>;
+
+  // The kernels' view of every layer, each built in one aggregate
+  // initialisation.
+  template <std::size_t... I>
+  std::array<kernels::LayerView<T>, kNumLayers> LayerViews(std::index_sequence<I...>) const {
+    return {{kernels::LayerView<T>{std::get<I>(params_).weights.data(),
+                                   std::get<I>(params_).bias.data(), layer_input_size(I),
+                                   layer_output_size(I), layer_activation(I),
+                                   std::get<I>(params_).plan, std::get<I>(params_).alpha}...}};
+  }
 
   template <typename F, std::size_t... I>
   void ForEachLayerImpl(F&& f, std::index_sequence<I...>) {
