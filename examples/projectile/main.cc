@@ -344,6 +344,7 @@ int Run(const Options& o) {
   // one timed loop (no clock read per call); for a remote one, the flight's
   // wall time per call (the network dominates).
   const double per_call_flight = flight_ns.count() / static_cast<double>(surrogate->calls());
+  const char* flight_extra = o.step_delay_ms > 0 ? " and --step-delay-ms" : "";
   if (o.remote_url.empty()) {
     absl::StatusOr<double> replay = surrogate->ReplayNsPerCall(5);
     if (!replay.ok()) {
@@ -352,12 +353,12 @@ int Run(const Options& o) {
     }
     absl::PrintF("predict calls: %d, mean %.0f ns per call (Predictor::Predict: the flight's calls "
                  "replayed in one timed loop, median of 5); the flight: %.0f ns per drag-law call, "
-                 "integrator included\n",
-                 surrogate->calls(), *replay, per_call_flight);
+                 "integrator%s included\n",
+                 surrogate->calls(), *replay, per_call_flight, flight_extra);
   } else {
     absl::PrintF("predict calls: %d, mean %.0f ns per call (the flight's wall time per drag-law "
-                 "call, integrator included)\n",
-                 surrogate->calls(), per_call_flight);
+                 "call, integrator%s included)\n",
+                 surrogate->calls(), per_call_flight, flight_extra);
   }
   if (o.fallback == "local") {
     // Which backend served which time steps (4 calls per RK4 step).
