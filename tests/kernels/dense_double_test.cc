@@ -76,4 +76,14 @@ TEST_SUITE("kernels.double") {
       mkt::CheckUniformSoftmax<double, 100>(impl);
     }
   }
+
+  TEST_CASE("a NaN input gives NaN outputs, never a number: every activation, scalar and SIMD") {
+    mkt::CheckNaNPropagatesEveryActivation<double, 1, 1>(nullptr);
+    mkt::CheckNaNPropagatesEveryActivation<double, 7, 17>(nullptr);
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckNaNPropagatesEveryActivation<double, 1, 1>(&impl);
+      mkt::CheckNaNPropagatesEveryActivation<double, 7, 17>(&impl);
+      mkt::CheckNaNPropagatesEveryActivation<double, 100, 3>(&impl);
+    }
+  }
 }

@@ -76,4 +76,14 @@ TEST_SUITE("kernels.float") {
       mkt::CheckUniformSoftmax<float, 100>(impl);
     }
   }
+
+  TEST_CASE("a NaN input gives NaN outputs, never a number: every activation, scalar and SIMD") {
+    mkt::CheckNaNPropagatesEveryActivation<float, 1, 1>(nullptr);
+    mkt::CheckNaNPropagatesEveryActivation<float, 7, 17>(nullptr);
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckNaNPropagatesEveryActivation<float, 1, 1>(&impl);
+      mkt::CheckNaNPropagatesEveryActivation<float, 7, 17>(&impl);
+      mkt::CheckNaNPropagatesEveryActivation<float, 100, 3>(&impl);
+    }
+  }
 }

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -322,6 +323,66 @@ void CheckActivationTails(const Impl& impl) {
     CHECK(std::isfinite(g));
     CHECK(std::abs(g - e) <= RelTol<T>() * std::max(std::abs(e), kAbsFloor));
   }
+}
+
+// A NaN input reaches every output it feeds as NaN, never as a finite
+// value (a simulation whose state went NaN must see it in the surrogate's
+// answer, as with PyTorch or NumPy; clamps, max and comparisons can each
+// silently turn NaN into a number). A kIn -> kOut layer (several tiles and
+// partial sums) on 5 rows, one input of row 2 NaN (or +-Inf, for which only
+// "not finite or saturated" is required by IEEE): row 2's outputs are all
+// NaN, the other rows' outputs finite and equal to the rows computed without
+// row 2; the same row alone (the one-row path) gives NaN too. Also run on
+// the scalar oracle (impl.name "scalar").
+template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
+void CheckNaNPropagates(const Impl* impl) {
+  std::mt19937 rng(7);
+  const RandomLayer<T, kIn, kOut> layer(rng);
+  const std::vector<T> packed =
+      impl == nullptr ? layer.w : layer.PackedFor(*impl, maas::Numerics::kFast);
+  const DenseFn<T> fn = impl == nullptr ? &maas::kernels::scalar::Dense<T, kIn, kOut, kAct>
+                                        : KernelOf<T, kIn, kOut, kAct>(*impl);
+  const char* name = impl == nullptr ? "scalar" : impl->name;
+  constexpr std::size_t kStride = RandomLayer<T, kIn, kOut>::kStride;
+  constexpr std::size_t kRows = 5;
+  const T alpha = static_cast<T>(TestAlpha(kAct));
+  std::uniform_real_distribution<double> u(-2, 2);
+  std::vector<T> x(kRows * kIn);
+  for (T& v : x) v = static_cast<T>(u(rng));
+  x[2 * kIn + kIn / 2] = std::numeric_limits<T>::quiet_NaN();
+  std::vector<T> y(kRows * kStride), alone(kStride);
+  fn(packed.data(), layer.b.data(), x.data(), kIn, y.data(), kStride, kRows, alpha);
+  fn(packed.data(), layer.b.data(), x.data() + 2 * kIn, kIn, alone.data(), kStride, 1, alpha);
+  const std::string what = std::string(name) + (sizeof(T) == 4 ? ": float " : ": double ") +
+                           ActName(kAct) + " " + std::to_string(kIn) + " -> " +
+                           std::to_string(kOut);
+  INFO(what);
+  for (std::size_t r = 0; r < kRows; ++r) {
+    for (std::size_t j = 0; j < kOut; ++j) {
+      INFO("row ", r, " output ", j, " = ", static_cast<double>(y[r * kStride + j]));
+      if (r == 2) {
+        CHECK(std::isnan(y[r * kStride + j]));
+        CHECK(std::isnan(alone[j]));
+      } else {
+        CHECK(std::isfinite(y[r * kStride + j]));
+      }
+    }
+  }
+}
+
+template <typename T, std::size_t kIn, std::size_t kOut>
+void CheckNaNPropagatesEveryActivation(const Impl* impl) {
+  CheckNaNPropagates<T, kIn, kOut, Activation::kIdentity>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kRelu>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kSigmoid>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kTanh>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kSoftmax>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kGelu>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kGeluTanh>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kSilu>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kSoftplus>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kLeakyRelu>(impl);
+  CheckNaNPropagates<T, kIn, kOut, Activation::kElu>(impl);
 }
 
 }  // namespace maas_kernel_test

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -199,6 +200,28 @@ TEST_SUITE("jacobian") {
       }
     }
     MESSAGE("worst max-norm relative difference from central differences: ", worst);
+  }
+
+  TEST_CASE("a NaN input gives a NaN value and a NaN Jacobian for every activation") {
+    // ReLU's and leaky ReLU's derivative at a NaN was 0 or alpha, so the
+    // Jacobian at a NaN input came out finite (and ReLU's value 0).
+    std::mt19937 rng(12);
+    for (int a = 0; a < maas::kNumActivations; ++a) {
+      const auto act = static_cast<Activation>(a);
+      if (act == Activation::kIdentity) continue;  // a linear map: J is W, NaN or not
+      CAPTURE(maas::ActivationName(act));
+      const auto layers = act == Activation::kSoftmax
+                              ? Layers({3, 7, 4}, {Activation::kRelu, act}, rng)
+                              : Layers({3, 7, 4}, {act, Activation::kIdentity}, rng);
+      auto net = maas::DynamicNetwork<double>::FromModelFile(FileOf(layers, true, rng));
+      JAC_REQUIRE_OK(net.status());
+      std::vector<double> x = RandomVector(3, rng);
+      x[1] = std::numeric_limits<double>::quiet_NaN();
+      std::vector<double> y(4, 0.0), jac(12, 0.0);
+      JAC_REQUIRE_OK(maas::ValueAndJacobian(*net, x.data(), y.data(), jac.data()));
+      for (double v : y) CHECK(std::isnan(v));
+      for (double v : jac) CHECK(std::isnan(v));
+    }
   }
 
   TEST_CASE("softmax outputs' Jacobian columns sum to zero") {

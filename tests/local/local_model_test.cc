@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <random>
 #include <thread>
@@ -12,7 +14,9 @@
 #include "absl/time/time.h"
 #include "doctest/doctest.h"
 #include "maas/core/call.h"
+#include "local/ref_model_file.h"
 #include "local/reference_mlp.h"
+#include "maas/local/dynamic_network.h"
 #include "testing/status_doctest.h"
 
 namespace {
@@ -53,6 +57,52 @@ TEST_SUITE("LocalModel") {
       for (std::size_t j = 0; j < 3; ++j)
         CHECK(y[3 * r + j] == doctest::Approx(want[j]).epsilon(1e-5));
     }
+  }
+
+  TEST_CASE("a NaN input reaches the caller as NaN, alone and in a batch, every activation") {
+    // A simulation whose state went NaN must see NaN in the surrogate's
+    // answer. ReLU, sigmoid, tanh, softmax, softplus and ELU layers used to
+    // turn it into an ordinary number (x86 max/min clamps return the
+    // non-NaN operand), so a diverged cell got a plausible drag.
+    std::mt19937 rng(9);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (int a = 0; a < maas::kNumActivations; ++a) {
+      const auto act = static_cast<maas::Activation>(a);
+      CAPTURE(maas::ActivationName(act));
+      using DynNet = maas::DynamicNetwork<float>;
+      std::vector<maas_test::RefLayer> ref = {
+          maas_test::RandomLayer(4, 16, act == maas::Activation::kSoftmax
+                                            ? maas::Activation::kTanh : act, rng),
+          maas_test::RandomLayer(16, 3, act, rng)};
+      auto net = DynNet::FromModelFile(
+          maas_test::RefModelFile(ref, true, rng, maas::DataType::kFloat32));
+      REQUIRE(net.ok());
+      auto model = maas::DynamicLocalModel<float>::Create(
+          *std::move(net), maas::LocalModel<Net>::DefaultSignature("m", "1"));
+      REQUIRE(model.ok());
+      std::vector<float> x = {0.1f, nan, 0.3f, 0.4f, 1.f, 2.f, -1.f, 0.f};
+      for (std::int64_t rows : {1, 2}) {
+        std::vector<float> y(6, -7.f);
+        REQUIRE((*model)->Predict(
+                     {maas::ConstTensorView("input", absl::MakeConstSpan(x.data(), 4 * rows),
+                                            {rows, 4})},
+                     {maas::TensorView("output", absl::MakeSpan(y.data(), 3 * rows), {rows, 3})})
+                    .ok());
+        for (std::size_t j = 0; j < 3; ++j) CHECK(std::isnan(y[j]));
+        for (std::size_t j = 3; j < 3 * static_cast<std::size_t>(rows); ++j) {
+          CHECK(std::isfinite(y[j]));
+        }
+      }
+    }
+    // The compile-time network's one-row path (tanh, softmax) too.
+    std::vector<maas_test::RefLayer> ref;
+    auto model = MakeModel(&ref);
+    std::vector<float> x = {nan, 0.f, 0.f, 0.f};
+    std::vector<float> y(3, -7.f);
+    REQUIRE(model->Predict({maas::ConstTensorView("input", absl::MakeConstSpan(x), {1, 4})},
+                           {maas::TensorView("output", absl::MakeSpan(y), {1, 3})})
+                .ok());
+    for (float v : y) CHECK(std::isnan(v));
   }
 
   TEST_CASE("bad inputs are rejected with a message and outputs stay untouched") {

@@ -265,7 +265,9 @@ T Tanh(T z) {
 }
 
 // a = act(z) and d: act'(z) for element-wise activations, the softmax
-// values s (= a) for softmax. n >= 1 values; a and d may not alias z.
+// values s (= a) for softmax. n >= 1 values; a and d may not alias z. A NaN
+// z gives a NaN a and d (so a NaN input makes the value and the Jacobian
+// NaN, never a finite number).
 template <typename T>
 void ActivateWithDerivative(Activation act, T alpha, const T* z, std::size_t n, T* a, T* d) {
   constexpr T kInvSqrt2 = T(0.70710678118654752440);
@@ -278,8 +280,8 @@ void ActivateWithDerivative(Activation act, T alpha, const T* z, std::size_t n, 
       return;
     case Activation::kRelu:
       for (std::size_t j = 0; j < n; ++j) {
-        a[j] = z[j] > T(0) ? z[j] : T(0);
-        d[j] = z[j] > T(0) ? T(1) : T(0);
+        a[j] = z[j] < T(0) ? T(0) : z[j];
+        d[j] = z[j] > T(0) ? T(1) : std::isnan(z[j]) ? z[j] : T(0);
       }
       return;
     case Activation::kSigmoid:
@@ -347,7 +349,7 @@ void ActivateWithDerivative(Activation act, T alpha, const T* z, std::size_t n, 
     case Activation::kLeakyRelu:
       for (std::size_t j = 0; j < n; ++j) {
         a[j] = z[j] > T(0) ? z[j] : alpha * z[j];
-        d[j] = z[j] > T(0) ? T(1) : alpha;
+        d[j] = z[j] > T(0) ? T(1) : std::isnan(z[j]) ? z[j] : alpha;
       }
       return;
     case Activation::kElu:

@@ -308,7 +308,8 @@ class BasicNetwork {
   // Forward()
   //
   // One row: x[0, kInputSize) -> y[0, kOutputSize). Any alignment; x and y
-  // may alias. Real-time safe: no allocation, no locks, no exceptions.
+  // may alias. Real-time safe: no allocation, no locks, no exceptions. A NaN
+  // input gives NaN in every output it reaches (every activation keeps NaN).
   void Forward(const T* x, T* y) const noexcept { ForwardBatch(x, 1, y); }
 
   // ForwardBatch()

@@ -82,6 +82,8 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm256_max_ps(a, b); }
   MAAS_KERNELS_TARGET static V Min(V a, V b) { return _mm256_min_ps(a, b); }
+  // max(0, v) returns v when v is NaN or a zero (either sign).
+  MAAS_KERNELS_TARGET static V Relu(V v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }
   MAAS_KERNELS_TARGET static V Abs(V a) {
     return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a);
   }
@@ -151,6 +153,8 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm256_max_pd(a, b); }
   MAAS_KERNELS_TARGET static V Min(V a, V b) { return _mm256_min_pd(a, b); }
+  // max(0, v) returns v when v is NaN or a zero (either sign).
+  MAAS_KERNELS_TARGET static V Relu(V v) { return _mm256_max_pd(_mm256_setzero_pd(), v); }
   MAAS_KERNELS_TARGET static V Abs(V a) {
     return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a);
   }

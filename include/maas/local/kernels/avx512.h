@@ -82,6 +82,8 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm512_max_ps(a, b); }
   MAAS_KERNELS_TARGET static V Min(V a, V b) { return _mm512_min_ps(a, b); }
+  // max(0, v) returns v when v is NaN or a zero (either sign).
+  MAAS_KERNELS_TARGET static V Relu(V v) { return _mm512_max_ps(_mm512_setzero_ps(), v); }
   MAAS_KERNELS_TARGET static V Abs(V a) {
     return _mm512_castsi512_ps(_mm512_and_si512(
         _mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff)));
@@ -157,6 +159,8 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V Fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   MAAS_KERNELS_TARGET static V Max(V a, V b) { return _mm512_max_pd(a, b); }
   MAAS_KERNELS_TARGET static V Min(V a, V b) { return _mm512_min_pd(a, b); }
+  // max(0, v) returns v when v is NaN or a zero (either sign).
+  MAAS_KERNELS_TARGET static V Relu(V v) { return _mm512_max_pd(_mm512_setzero_pd(), v); }
   MAAS_KERNELS_TARGET static V Abs(V a) {
     return _mm512_castsi512_pd(_mm512_and_si512(
         _mm512_castpd_si512(a), _mm512_set1_epi64(0x7fffffffffffffffLL)));

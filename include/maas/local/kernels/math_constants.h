@@ -13,8 +13,11 @@
 // below the clamp the result is the smallest value of the clamp (< 1e-37 for
 // float, < 1e-307 for double), not a denormal.
 //
-// tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) above kTanhSmall; below it
-// an odd Taylor series of tanh avoids the cancellation in 1 - e.
+// tanh|x| = m / (m + 2) (sign of x) with m = expm1(-2|x|) = 2^n (e^r - 1) +
+// 2^n - 1, by exp's reduction of -2|x| and e^r - 1 = r P(r): one formula for
+// every |x|, no cancellation near 0 (kTanhExpm1Coeff). Measured against
+// tanhl on 3 million points (magnitudes 1e-30 to 50 and uniform on
+// [-25, 25]): at most 3.2 ulp (double) and 2.9 ulp (float) off.
 //
 // erfc (for GELU, erf form) is exp(-t^2) times a fitted polynomial (two
 // regions, see kErfcA / kErfcB); measured relative error of the polynomial
@@ -47,10 +50,8 @@ struct MathConstants<float> {
   // 1 / k!, k = 0..7.
   static constexpr float kExpCoeff[kExpDegree + 1] = {
       1.0f, 1.0f, 0.5f, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040};
-  static constexpr float kTanhSmall = 0.25f;
   // Terms of the expm1 and log1p series used (of kExpm1Coeff, kLog1pCoeff):
   // truncation below 1e-8 relative.
-  static constexpr std::size_t kTanhTerms = 6;
   static constexpr std::size_t kExpm1Terms = 9;
   static constexpr std::size_t kLog1pTerms = 8;
   // erfc(t) = exp(-t^2) g(t), t >= 0: g(t) = PA(t - 1) for t < 2, else
@@ -111,8 +112,6 @@ struct MathConstants<double> {
       1.0 / 39916800,
       1.0 / 479001600,
       1.0 / 6227020800.0};
-  static constexpr double kTanhSmall = 0.25;
-  static constexpr std::size_t kTanhTerms = 12;
   static constexpr std::size_t kExpm1Terms = 16;
   static constexpr std::size_t kLog1pTerms = 17;
   // erfc(t) = exp(-t^2) g(t), t >= 0: g(t) = PA(t - 1) for t < 2, else
@@ -164,24 +163,6 @@ struct MathConstants<double> {
       0};
 };
 
-// Taylor coefficients of tanh(x) / x in powers of x^2 (x - x^3/3 + 2x^5/15
-// - ...). With 12 terms (double) the truncation at |x| = 0.25 is below
-// 1e-19 relative; float uses the first 6 (below 3e-10).
-inline constexpr std::size_t kTanhTerms = 12;
-inline constexpr double kTanhCoeff[kTanhTerms] = {
-    1.0,
-    -1.0 / 3,
-    2.0 / 15,
-    -17.0 / 315,
-    62.0 / 2835,
-    -1382.0 / 155925,
-    21844.0 / 6081075,
-    -929569.0 / 638512875,
-    6404582.0 / 10854718875.0,
-    -443861162.0 / 1856156927625.0,
-    18888466084.0 / 194896477400625.0,
-    -113927491862.0 / 2900518163668125.0};
-
 // expm1(x) = x (1 + x/2! + x^2/3! + ...) for |x| < kExpm1Small, where
 // e^x - 1 would cancel; the 16 terms (double) keep the truncation at
 // |x| = 0.5 below 3e-18 relative, float uses the first 9.
@@ -203,6 +184,19 @@ inline constexpr double kExpm1Coeff[16] = {
     1.0 / 87178291200.0,
     1.0 / 1307674368000.0,
     1.0 / 20922789888000.0};
+
+// e^(2r) - 1 = r Q(r) with Q's coefficients 2^(k+1) / (k+1)! (those of
+// expm1 scaled by powers of two, exactly): Tanh reduces -|x| rather than
+// -2|x| and folds the factor 2 in here, saving a multiplication on its
+// critical path. Double uses 13 terms (truncation at |r| = ln 2 / 4 below
+// 2e-17 relative), float the first 7.
+inline constexpr std::size_t kTanhExpm1Terms = 13;
+inline constexpr double kTanhExpm1Coeff[kTanhExpm1Terms] = {
+    2.0 * kExpm1Coeff[0],    4.0 * kExpm1Coeff[1],    8.0 * kExpm1Coeff[2],
+    16.0 * kExpm1Coeff[3],   32.0 * kExpm1Coeff[4],   64.0 * kExpm1Coeff[5],
+    128.0 * kExpm1Coeff[6],  256.0 * kExpm1Coeff[7],  512.0 * kExpm1Coeff[8],
+    1024.0 * kExpm1Coeff[9], 2048.0 * kExpm1Coeff[10], 4096.0 * kExpm1Coeff[11],
+    8192.0 * kExpm1Coeff[12]};
 
 // log1p(u) = 2 atanh(s), s = u / (2 + u), for u in [0, 1] (s <= 1/3):
 // 2 s (1 + s^2/3 + s^4/5 + ...). The 17 terms (double) keep the truncation

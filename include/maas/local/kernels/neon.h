@@ -60,6 +60,8 @@ struct Ops<float> {
   static V Fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
   static V Max(V a, V b) { return vmaxq_f32(a, b); }
   static V Min(V a, V b) { return vminq_f32(a, b); }
+  // Not vmaxq(v, 0): FMAX makes -0 into +0, where x86 keeps -0.
+  static V Relu(V v) { return vbslq_f32(vcltq_f32(v, Zero()), Zero(), v); }
   static V Abs(V a) { return vabsq_f32(a); }
   static V CopySign(V mag, V sign) {
     return vbslq_f32(vdupq_n_u32(0x80000000u), sign, mag);
@@ -110,6 +112,8 @@ struct Ops<double> {
   static V Fma(V a, V b, V c) { return vfmaq_f64(c, a, b); }
   static V Max(V a, V b) { return vmaxq_f64(a, b); }
   static V Min(V a, V b) { return vminq_f64(a, b); }
+  // Not vmaxq(v, 0): FMAX makes -0 into +0, where x86 keeps -0.
+  static V Relu(V v) { return vbslq_f64(vcltq_f64(v, Zero()), Zero(), v); }
   static V Abs(V a) { return vabsq_f64(a); }
   static V CopySign(V mag, V sign) {
     return vbslq_f64(vdupq_n_u64(0x8000000000000000ull), sign, mag);

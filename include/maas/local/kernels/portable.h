@@ -67,6 +67,7 @@ struct ScalarOps {
   static V Fma(V a, V b, V c) { return std::fma(a, b, c); }
   static V Max(V a, V b) { return a > b ? a : b; }
   static V Min(V a, V b) { return a < b ? a : b; }
+  static V Relu(V v) { return v < T(0) ? T(0) : v; }
   static V Abs(V a) { return std::fabs(a); }
   static V CopySign(V mag, V sign) { return std::copysign(mag, sign); }
   static V SelectLess(V a, V b, V t, V f) { return a < b ? t : f; }

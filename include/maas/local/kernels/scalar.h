@@ -58,7 +58,7 @@ inline void SoftmaxRow(T* y, std::size_t n) {
 template <typename T, Activation kAct>
 inline T Activate(T x, T alpha) {
   if constexpr (kAct == Activation::kRelu) {
-    return x > T(0) ? x : T(0);
+    return x < T(0) ? T(0) : x;  // NaN stays NaN
   } else if constexpr (kAct == Activation::kSigmoid) {
     return Sigmoid(x);
   } else if constexpr (kAct == Activation::kTanh) {

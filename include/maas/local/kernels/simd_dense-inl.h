@@ -12,8 +12,10 @@
 //     n < kLanes, the rest 0, reading nothing beyond p + n), Store
 //     (unaligned), Add, Sub, Mul (never fused with a following Add or Sub by
 //     the compiler: see MAAS_KERNELS_OPAQUE), Div, Fma (a * b + c, fused),
-//     Max, Min (for the operand orders used here - clamps, Max(v, 0),
-//     Min(0, v) - every ISA gives the same result for non-NaN inputs), Abs,
+//     Max, Min (for the operand orders used here - clamps Max(c, v) and
+//     Min(c, v) with a constant c first, Max(v, 0), Min(0, v) - every ISA
+//     gives the same result, and a clamp of a NaN v is NaN), Relu(v) =
+//     v < 0 ? +0 : v (NaN and -0 pass through unchanged), Abs,
 //     CopySign(magnitude, sign source), SelectLess(a, b, t, f) = a < b ? t :
 //     f, KeepFirst(v, n) (lanes >= n become 0), FillAfter(v, n, value),
 //     StorePartial(p, v, n) (lanes [0, n), n < kLanes, writing nothing
@@ -146,7 +148,9 @@ template <typename T>
 MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Exp(typename Ops<T>::V x) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
-  x = O::Min(O::Max(x, O::Set(C::kExpMin)), O::Set(C::kExpMax));
+  // Constant first: x86's max / min return their second operand when either
+  // is NaN, so a NaN x stays NaN (and so does e^x).
+  x = O::Min(O::Set(C::kExpMax), O::Max(O::Set(C::kExpMin), x));
   const auto magic = O::Set(C::kRoundMagic);
   const auto t = O::Fma(x, O::Set(C::kLog2e), magic);  // magic + round(x log2 e)
   const auto n = O::Sub(t, magic);
@@ -197,19 +201,30 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Sigmoid(typenam
 
 // Tanh()
 //
-// Odd series below kTanhSmall, (1 - e) / (1 + e) with e = exp(-2|x|) above.
+// tanh|x| = m / (m + 2) with m = expm1(-2|x|), sign of x: one path for
+// every |x| (near 0, m ~ -2|x| keeps its relative accuracy: no series to
+// blend in). With v = -|x| = n ln2 / 2 + r: m = 2^n (e^(2r) - 1) + 2^n - 1
+// and m + 2 = 2^n (e^(2r) - 1) + 2^n + 1, two independent FMAs (2^n +- 1 is
+// exact for the n that matter, n >= -53). Latency: a sign, a clamp, the
+// reduction, one polynomial, one FMA, one division.
 template <typename T>
 MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Tanh(typename Ops<T>::V x) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
-  const auto a = O::Abs(x);
+  namespace d = ::maas::kernels::detail;
+  // -|x|, clamped so that 2^n stays normal; constant first: NaN stays NaN.
+  const auto v = O::Max(O::Set(C::kExpMin / 2), O::CopySign(x, O::Set(T(-1))));
+  const auto magic = O::Set(C::kRoundMagic);
+  const auto t = O::Fma(v, O::Set(2 * C::kLog2e), magic);  // magic + round(2 v log2 e)
+  const auto n = O::Sub(t, magic);
+  auto r = O::Fma(n, O::Set(-C::kLn2Hi / 2), v);
+  r = O::Fma(n, O::Set(-C::kLn2Lo / 2), r);
+  const auto q = O::Mul(r, PolyFirst<T, C::kExpDegree>(r, d::kTanhExpm1Coeff));
+  const auto scale = O::ShiftToExponent(O::Add(t, O::Set(C::kExponentBias)));
   const auto one = O::Set(T(1));
-  const auto e = Exp<T>(O::Mul(a, O::Set(T(-2))));
-  const auto big = O::CopySign(O::Div(O::Sub(one, e), O::Add(one, e)), x);
-  const auto z = O::Mul(x, x);
-  const auto small =
-      O::Mul(x, PolyFirst<T, C::kTanhTerms>(z, ::maas::kernels::detail::kTanhCoeff));
-  return O::SelectLess(a, O::Set(C::kTanhSmall), small, big);
+  const auto m = O::Fma(scale, q, O::Sub(scale, one));
+  const auto m_plus_2 = O::Fma(scale, q, O::Add(scale, one));
+  return O::CopySign(O::Div(m, m_plus_2), x);
 }
 
 // Gelu()
@@ -268,7 +283,7 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Activate(typena
   using O = Ops<T>;
   using A = ::maas::Activation;
   if constexpr (kAct == A::kRelu) {
-    return O::Max(v, O::Zero());
+    return O::Relu(v);
   } else if constexpr (kAct == A::kSigmoid) {
     return Sigmoid<T>(v);
   } else if constexpr (kAct == A::kTanh) {
