@@ -82,8 +82,8 @@ enum class Layout : std::uint8_t { kColumns, kRows };
 //
 // How one layer runs: its weight layout and the number of partial sums each
 // output accumulates (1, 2, 4 or 8; input i, or input vector i in kRows,
-// goes to sum i % split, the last n % split inputs included, and the sums
-// are added pairwise at the end).
+// goes to sum i % split, the inputs after the last whole group of `split`
+// to sum 0, and the sums are added pairwise at the end).
 struct LayerPlan {
   Layout layout = Layout::kColumns;
   std::size_t split = 1;

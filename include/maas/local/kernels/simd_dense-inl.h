@@ -520,8 +520,9 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void AddPartialSums(
 // ColTile<T, kRows, kCols, kSplit, kAct>()
 //
 // n_in inputs, kRows rows x kCols output vectors, each with kSplit partial
-// sums over the inputs (input i goes to partial sum i % kSplit, the
-// last n_in % kSplit included; sums are added pairwise at the end), all in registers over the whole input loop: one weight load
+// sums over the inputs (input i goes to partial sum i % kSplit; the inputs
+// after the last whole group of kSplit go to sum 0; sums are added pairwise
+// at the end), all in registers over the whole input loop: one weight load
 // feeds kRows FMAs, one broadcast feeds kCols. The summation order of an
 // output depends only on kSplit, so a one-row tile (kRows = 1) and a
 // many-row tile with the same kSplit give bit-identical results.
@@ -571,22 +572,18 @@ MAAS_KERNELS_TARGET inline void ColTile(std::size_t n_in, const T* w,
       }
     }
   }
-  // The last n_in % kSplit inputs: input main + s to sum s (a constant
-  // index: the sums stay in registers), so no sum's chain is longer than
-  // ceil(n_in / kSplit) FMAs.
-#pragma GCC unroll 16
-  for (std::size_t s = 0; s + 1 < kSplit; ++s) {
-    if (main + s >= n_in) break;
+#pragma GCC unroll 1
+  for (std::size_t i = main; i < n_in; ++i) {
     V wv[kCols];
-    const T* wr = w + (main + s) * w_stride;
+    const T* wr = w + i * w_stride;
 #pragma GCC unroll 16
     for (std::size_t v = 0; v < kCols; ++v) wv[v] = O::Load(wr + v * kL);
 #pragma GCC unroll 16
     for (std::size_t r = 0; r < kRows; ++r) {
-      const V xr = O::Set(x[r * x_stride + main + s]);
+      const V xr = O::Set(x[r * x_stride + i]);
 #pragma GCC unroll 16
       for (std::size_t v = 0; v < kCols; ++v) {
-        acc[s][r][v] = O::Fma(xr, wv[v], acc[s][r][v]);
+        acc[0][r][v] = O::Fma(xr, wv[v], acc[0][r][v]);
       }
     }
   }
@@ -727,8 +724,8 @@ MAAS_KERNELS_TARGET inline void DenseColumns(const T* w, const T* b, std::size_t
 // kRows rows x kOuts outputs (all of the layer's), each output a dot product
 // of the row's n_in inputs (whole vectors, then the partial last one read
 // with LoadPartial) with its weight row, in kSplit partial sums over the
-// input vectors (vector v to sum v % kSplit, the partial last one included,
-// added pairwise), then HorizontalSums, then the bias. The
+// input vectors (vector v to sum v % kSplit, those after the last whole
+// group to sum 0, added pairwise), then HorizontalSums, then the bias. The
 // order depends on kOuts and kSplit only: one-row and many-row tiles agree.
 // Stores one vector per row with lanes >= kOuts zero.
 template <typename T, std::size_t kOuts, std::size_t kRows, std::size_t kSplit,
@@ -766,14 +763,8 @@ MAAS_KERNELS_TARGET inline void DotTile(std::size_t n_in, const T* w, std::size_
       }
     }
   }
-  // The vectors after the last whole group (the partial last one included):
-  // vector main + s to sum s, a constant index (sums stay in registers).
   const std::size_t rem = n_in % kL;
-  const std::size_t vend = vin + (rem != 0 ? 1 : 0);
-#pragma GCC unroll 16
-  for (std::size_t s = 0; s < kSplit; ++s) {
-    const std::size_t v = main + s;
-    if (v >= vend) break;
+  for (std::size_t v = main; v < vin + (rem != 0 ? 1 : 0); ++v) {
     V xv[kRows];
 #pragma GCC unroll 16
     for (std::size_t r = 0; r < kRows; ++r) {
@@ -784,7 +775,7 @@ MAAS_KERNELS_TARGET inline void DotTile(std::size_t n_in, const T* w, std::size_
     for (std::size_t o = 0; o < kOuts; ++o) {
       const V wv = O::Load(w + o * w_stride + v * kL);
 #pragma GCC unroll 16
-      for (std::size_t r = 0; r < kRows; ++r) acc[s][r][o] = O::Fma(xv[r], wv, acc[s][r][o]);
+      for (std::size_t r = 0; r < kRows; ++r) acc[0][r][o] = O::Fma(xv[r], wv, acc[0][r][o]);
     }
   }
   AddPartialSums<T, kSplit, kRows, kOuts>(acc);
