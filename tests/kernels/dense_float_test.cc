@@ -77,6 +77,10 @@ TEST_SUITE("kernels.float") {
     }
   }
 
+  TEST_CASE("tanh within 4 ulp of tanhl on 300,000 points") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) mkt::CheckTanhUlp<float>(impl, 4.0);
+  }
+
   TEST_CASE("a NaN input gives NaN outputs, never a number: every activation, scalar and SIMD") {
     mkt::CheckNaNPropagatesEveryActivation<float, 1, 1>(nullptr);
     mkt::CheckNaNPropagatesEveryActivation<float, 7, 17>(nullptr);

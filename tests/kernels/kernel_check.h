@@ -325,6 +325,53 @@ void CheckActivationTails(const Impl& impl) {
   }
 }
 
+// tanh to within `max_ulp` units in the last place of tanhl (long double)
+// on 300,000 points: magnitudes 10^u for u uniform in [-30, 1.7] with random
+// signs, uniform on [-25, 25], and the switch points of the reduction
+// (|x| near ln 2 / 4 multiples, 19.06 where tanh rounds to 1). Through a
+// 1 -> 1 layer with weight 1 and bias 0, all rows in one call.
+template <typename T>
+void CheckTanhUlp(const Impl& impl, double max_ulp) {
+  constexpr std::size_t kStride = maas::kernels::PaddedSize<T>(1);
+  std::vector<T> w(kStride, T(0)), b(kStride, T(0));
+  w[0] = T(1);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> mag(-30, 1.7), lin(-25, 25);
+  std::vector<T> x;
+  for (int i = 0; i < 200000; ++i) {
+    const double v = std::pow(10.0, mag(rng));
+    x.push_back(static_cast<T>((rng() & 1) != 0 ? -v : v));
+  }
+  for (int i = 0; i < 100000; ++i) x.push_back(static_cast<T>(lin(rng)));
+  for (double v : {0.0, 0.17328679513998632, 0.34657359027997264, 0.5198603854199589,
+                   0.25, 1.0, 19.0, 19.06, 19.1, 20.0, 400.0, 1e4}) {
+    x.push_back(static_cast<T>(v));
+    x.push_back(static_cast<T>(-v));
+  }
+  std::vector<T> y(x.size() * kStride);
+  KernelOf<T, 1, 1, Activation::kTanh>(impl)(w.data(), b.data(), x.data(), 1, y.data(),
+                                             kStride, x.size(), T(0));
+  double worst = 0;
+  T worst_x = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const long double want = tanhl(static_cast<long double>(x[i]));
+    const T rounded = static_cast<T>(want);
+    const T ulp = std::nextafter(std::abs(rounded), std::numeric_limits<T>::infinity()) -
+                  std::abs(rounded);
+    const double err = static_cast<double>(
+        std::abs(static_cast<long double>(y[i * kStride]) - want) / ulp);
+    if (!(err <= worst)) {
+      worst = err;
+      worst_x = x[i];
+    }
+  }
+  const std::string what = std::string(impl.name) + (sizeof(T) == 4 ? ": float" : ": double") +
+                           " tanh worst " + std::to_string(worst) + " ulp at " +
+                           std::to_string(static_cast<double>(worst_x));
+  INFO(what);
+  CHECK(worst <= max_ulp);
+}
+
 // A NaN input reaches every output it feeds as NaN, never as a finite
 // value (a simulation whose state went NaN must see it in the surrogate's
 // answer, as with PyTorch or NumPy; clamps, max and comparisons can each
