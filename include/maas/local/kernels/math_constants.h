@@ -13,9 +13,9 @@
 // below the clamp the result is the smallest value of the clamp (< 1e-37 for
 // float, < 1e-307 for double), not a denormal.
 //
-// tanh|x| = m / (m + 2) (sign of x) with m = expm1(-2|x|) = 2^n (e^r - 1) +
-// 2^n - 1, by exp's reduction of -2|x| and e^r - 1 = r P(r): one formula for
-// every |x|, no cancellation near 0 (kTanhExpm1Coeff). Measured against
+// tanh|x| = -m / (m + 2), then the sign of x, with m = expm1(-2|x|) =
+// 2^n (e^r - 1) + 2^n - 1, by exp's reduction of -2|x| and e^r - 1 = r P(r):
+// one formula for every |x|, no cancellation near 0 (kTanhExpm1Coeff). Measured against
 // tanhl on 3 million points (magnitudes 1e-30 to 50 and uniform on
 // [-25, 25]): at most 3.2 ulp (double) and 2.9 ulp (float) off; the kernel
 // tests require <= 4 (CheckTanhUlp).

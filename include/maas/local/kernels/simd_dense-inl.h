@@ -201,9 +201,9 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Sigmoid(typenam
 
 // Tanh()
 //
-// tanh|x| = m / (m + 2) with m = expm1(-2|x|), sign of x: one path for
-// every |x| (near 0, m ~ -2|x| keeps its relative accuracy: no series to
-// blend in). With v = -|x| = n ln2 / 2 + r: m = 2^n (e^(2r) - 1) + 2^n - 1
+// tanh|x| = -m / (m + 2) with m = expm1(-2|x|) <= 0, then the sign of x
+// (CopySign takes the magnitude of m / (m + 2)): one path for every |x|
+// (near 0, m ~ -2|x| keeps its relative accuracy: no series to blend in). With v = -|x| = n ln2 / 2 + r: m = 2^n (e^(2r) - 1) + 2^n - 1
 // and m + 2 = 2^n (e^(2r) - 1) + 2^n + 1, two independent FMAs (2^n +- 1 is
 // exact for the n that matter, n >= -53). Latency: a sign, a clamp, the
 // reduction, one polynomial, one FMA, one division.
