@@ -376,11 +376,10 @@ void CheckTanhUlp(const Impl& impl, double max_ulp) {
 // value (a simulation whose state went NaN must see it in the surrogate's
 // answer, as with PyTorch or NumPy; clamps, max and comparisons can each
 // silently turn NaN into a number). A kIn -> kOut layer (several tiles and
-// partial sums) on 5 rows, one input of row 2 NaN (or +-Inf, for which only
-// "not finite or saturated" is required by IEEE): row 2's outputs are all
-// NaN, the other rows' outputs finite and equal to the rows computed without
-// row 2; the same row alone (the one-row path) gives NaN too. Also run on
-// the scalar oracle (impl.name "scalar").
+// partial sums) on 5 rows, one input of row 2 NaN: row 2's outputs are all
+// NaN, the other rows' outputs finite (the NaN stays in its row); the same
+// row alone (the one-row path) gives NaN too. With impl == nullptr, the
+// scalar oracle itself.
 template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
 void CheckNaNPropagates(const Impl* impl) {
   std::mt19937 rng(7);
