@@ -90,4 +90,14 @@ TEST_SUITE("kernels.double") {
       mkt::CheckNaNPropagatesEveryActivation<double, 100, 3>(&impl);
     }
   }
+
+  TEST_CASE("finite inputs raise no invalid, divide-by-zero or overflow flag: every activation") {
+    mkt::CheckNoFloatingPointFlagsEveryActivation<double, 1, 1>(nullptr);
+    mkt::CheckNoFloatingPointFlagsEveryActivation<double, 7, 17>(nullptr);
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckNoFloatingPointFlagsEveryActivation<double, 1, 1>(&impl);
+      mkt::CheckNoFloatingPointFlagsEveryActivation<double, 7, 17>(&impl);
+      mkt::CheckNoFloatingPointFlagsEveryActivation<double, 100, 3>(&impl);
+    }
+  }
 }

@@ -90,4 +90,14 @@ TEST_SUITE("kernels.float") {
       mkt::CheckNaNPropagatesEveryActivation<float, 100, 3>(&impl);
     }
   }
+
+  TEST_CASE("finite inputs raise no invalid, divide-by-zero or overflow flag: every activation") {
+    mkt::CheckNoFloatingPointFlagsEveryActivation<float, 1, 1>(nullptr);
+    mkt::CheckNoFloatingPointFlagsEveryActivation<float, 7, 17>(nullptr);
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckNoFloatingPointFlagsEveryActivation<float, 1, 1>(&impl);
+      mkt::CheckNoFloatingPointFlagsEveryActivation<float, 7, 17>(&impl);
+      mkt::CheckNoFloatingPointFlagsEveryActivation<float, 100, 3>(&impl);
+    }
+  }
 }

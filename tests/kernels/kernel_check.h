@@ -20,6 +20,7 @@
 #define MAAS_TESTS_KERNELS_KERNEL_CHECK_H_
 
 #include <algorithm>
+#include <cfenv>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -429,6 +430,54 @@ void CheckNaNPropagatesEveryActivation(const Impl* impl) {
   CheckNaNPropagates<T, kIn, kOut, Activation::kSoftplus>(impl);
   CheckNaNPropagates<T, kIn, kOut, Activation::kLeakyRelu>(impl);
   CheckNaNPropagates<T, kIn, kOut, Activation::kElu>(impl);
+}
+
+// Finite inputs raise no invalid-operation, divide-by-zero or overflow flag
+// (a simulation run with those exceptions trapped, e.g. gfortran
+// -ffpe-trap=invalid,zero,overflow or feenableexcept, must not stop in the
+// surrogate): not in the outputs and not in the padding lanes, whose values
+// are discarded but whose flags are not. A kIn -> kOut layer on 5 rows and on
+// 1 row (the one-row path), inputs in [-2, 2]. With impl == nullptr, the
+// scalar oracle itself.
+template <typename T, std::size_t kIn, std::size_t kOut, Activation kAct>
+void CheckNoFloatingPointFlags(const Impl* impl) {
+  std::mt19937 rng(11);
+  const RandomLayer<T, kIn, kOut> layer(rng);
+  const std::vector<T> packed =
+      impl == nullptr ? layer.w : layer.PackedFor(*impl, maas::Numerics::kFast);
+  const DenseFn<T> fn = impl == nullptr ? &maas::kernels::scalar::Dense<T, kIn, kOut, kAct>
+                                        : KernelOf<T, kIn, kOut, kAct>(*impl);
+  constexpr std::size_t kStride = RandomLayer<T, kIn, kOut>::kStride;
+  const T alpha = static_cast<T>(TestAlpha(kAct));
+  std::uniform_real_distribution<double> u(-2, 2);
+  for (std::size_t rows : {std::size_t{5}, std::size_t{1}}) {
+    std::vector<T> x(rows * kIn), y(rows * kStride);
+    for (T& v : x) v = static_cast<T>(u(rng));
+    std::feclearexcept(FE_ALL_EXCEPT);
+    fn(packed.data(), layer.b.data(), x.data(), kIn, y.data(), kStride, rows, alpha);
+    const int raised = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW);
+    const char* name = impl == nullptr ? "scalar" : impl->name;
+    INFO(name, sizeof(T) == 4 ? ": float " : ": double ", ActName(kAct), " ", kIn, " -> ", kOut,
+         ", ", rows, " rows");
+    CHECK((raised & FE_INVALID) == 0);
+    CHECK((raised & FE_DIVBYZERO) == 0);
+    CHECK((raised & FE_OVERFLOW) == 0);
+  }
+}
+
+template <typename T, std::size_t kIn, std::size_t kOut>
+void CheckNoFloatingPointFlagsEveryActivation(const Impl* impl) {
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kIdentity>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kRelu>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kSigmoid>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kTanh>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kSoftmax>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kGelu>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kGeluTanh>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kSilu>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kSoftplus>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kLeakyRelu>(impl);
+  CheckNoFloatingPointFlags<T, kIn, kOut, Activation::kElu>(impl);
 }
 
 }  // namespace maas_kernel_test

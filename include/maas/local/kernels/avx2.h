@@ -121,10 +121,35 @@ struct Ops<float> {
     v = _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
     return _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
   }
+  static constexpr std::size_t kBlockLanes = 4;
+  template <std::size_t kB>
+  MAAS_KERNELS_TARGET static V Block(V v) {
+    return _mm256_permute2f128_ps(v, v, kB * 0x11);
+  }
+  template <std::size_t kK>
+  MAAS_KERNELS_TARGET static V Within(V q) {
+    return _mm256_permute_ps(q, kK * 0x55);
+  }
+  MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
+    if (n > 4) v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    if (n > 2) v = _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 1) v = _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return v;
+  }
   MAAS_KERNELS_TARGET static V SumAll(V v) {
     v = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 1));
     v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
     return _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  }
+  MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
+    if (n > 4) v = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    if (n > 2) v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 1) v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return v;
+  }
+  // Lanes >= n divide 0 by 1: no 0 / 0, so no invalid-operation flag.
+  MAAS_KERNELS_TARGET static V DivFirst(V a, V b, std::size_t n) {
+    return _mm256_div_ps(a, _mm256_blendv_ps(_mm256_set1_ps(1.0f), b, First(n)));
   }
   MAAS_KERNELS_TARGET static void StorePartial(float* p, V v, std::size_t n) {
     _mm256_maskstore_ps(p, _mm256_castps_si256(First(n)), v);
@@ -186,9 +211,32 @@ struct Ops<double> {
     v = _mm256_max_pd(v, _mm256_permute2f128_pd(v, v, 1));
     return _mm256_max_pd(v, _mm256_permute_pd(v, 0x5));
   }
+  static constexpr std::size_t kBlockLanes = 2;
+  template <std::size_t kB>
+  MAAS_KERNELS_TARGET static V Block(V v) {
+    return _mm256_permute2f128_pd(v, v, kB * 0x11);
+  }
+  template <std::size_t kK>
+  MAAS_KERNELS_TARGET static V Within(V q) {
+    return _mm256_permute_pd(q, kK * 0xF);
+  }
+  MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
+    if (n > 2) v = _mm256_max_pd(v, _mm256_permute2f128_pd(v, v, 1));
+    if (n > 1) v = _mm256_max_pd(v, _mm256_permute_pd(v, 0x5));
+    return v;
+  }
   MAAS_KERNELS_TARGET static V SumAll(V v) {
     v = _mm256_add_pd(v, _mm256_permute2f128_pd(v, v, 1));
     return _mm256_add_pd(v, _mm256_permute_pd(v, 0x5));
+  }
+  MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
+    if (n > 2) v = _mm256_add_pd(v, _mm256_permute2f128_pd(v, v, 1));
+    if (n > 1) v = _mm256_add_pd(v, _mm256_permute_pd(v, 0x5));
+    return v;
+  }
+  // Lanes >= n divide 0 by 1: no 0 / 0, so no invalid-operation flag.
+  MAAS_KERNELS_TARGET static V DivFirst(V a, V b, std::size_t n) {
+    return _mm256_div_pd(a, _mm256_blendv_pd(_mm256_set1_pd(1.0), b, First(n)));
   }
   MAAS_KERNELS_TARGET static void StorePartial(double* p, V v, std::size_t n) {
     _mm256_maskstore_pd(p, _mm256_castpd_si256(First(n)), v);

@@ -126,11 +126,37 @@ struct Ops<float> {
     v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
     return _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
   }
+  static constexpr std::size_t kBlockLanes = 4;
+  template <std::size_t kB>
+  MAAS_KERNELS_TARGET static V Block(V v) {
+    return _mm512_shuffle_f32x4(v, v, kB * 0x55);
+  }
+  template <std::size_t kK>
+  MAAS_KERNELS_TARGET static V Within(V q) {
+    return _mm512_permute_ps(q, kK * 0x55);
+  }
+  MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
+    if (n > 8) v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 4) v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+    if (n > 2) v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 1) v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return v;
+  }
   MAAS_KERNELS_TARGET static V SumAll(V v) {
     v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
     v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
     return _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  }
+  MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
+    if (n > 8) v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 4) v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+    if (n > 2) v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 1) v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return v;
+  }
+  MAAS_KERNELS_TARGET static V DivFirst(V a, V b, std::size_t n) {
+    return _mm512_maskz_div_ps(First(n), a, b);
   }
   MAAS_KERNELS_TARGET static void StorePartial(float* p, V v, std::size_t n) {
     _mm512_mask_storeu_ps(p, First(n), v);
@@ -197,10 +223,34 @@ struct Ops<double> {
     v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
     return _mm512_max_pd(v, _mm512_permute_pd(v, 0x55));
   }
+  static constexpr std::size_t kBlockLanes = 2;
+  template <std::size_t kB>
+  MAAS_KERNELS_TARGET static V Block(V v) {
+    return _mm512_shuffle_f64x2(v, v, kB * 0x55);
+  }
+  template <std::size_t kK>
+  MAAS_KERNELS_TARGET static V Within(V q) {
+    return _mm512_permute_pd(q, kK * 0xFF);
+  }
+  MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
+    if (n > 4) v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 2) v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+    if (n > 1) v = _mm512_max_pd(v, _mm512_permute_pd(v, 0x55));
+    return v;
+  }
   MAAS_KERNELS_TARGET static V SumAll(V v) {
     v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
     return _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+  }
+  MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
+    if (n > 4) v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+    if (n > 2) v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+    if (n > 1) v = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+    return v;
+  }
+  MAAS_KERNELS_TARGET static V DivFirst(V a, V b, std::size_t n) {
+    return _mm512_maskz_div_pd(First(n), a, b);
   }
   MAAS_KERNELS_TARGET static void StorePartial(double* p, V v, std::size_t n) {
     _mm512_mask_storeu_pd(p, First(n), v);

@@ -83,6 +83,17 @@ struct Ops<float> {
   }
   static V MaxAll(V v) { return vdupq_n_f32(vmaxvq_f32(v)); }
   static V SumAll(V v) { return vdupq_n_f32(vaddvq_f32(v)); }
+  static constexpr std::size_t kBlockLanes = 4;
+  template <std::size_t kB>
+  static V Block(V v) { return v; }
+  template <std::size_t kK>
+  static V Within(V q) { return vdupq_laneq_f32(q, kK); }
+  static V MaxAllFirst(V v, std::size_t) { return MaxAll(v); }
+  static V SumAllFirst(V v, std::size_t) { return SumAll(v); }
+  // Lanes >= n divide 0 by 1: no 0 / 0, so no invalid-operation flag.
+  static V DivFirst(V a, V b, std::size_t n) {
+    return vdivq_f32(a, vbslq_f32(First(n), b, vdupq_n_f32(1.0f)));
+  }
   static void StorePartial(float* p, V v, std::size_t n) {
     float t[4];
     vst1q_f32(t, v);
@@ -135,6 +146,17 @@ struct Ops<double> {
   }
   static V MaxAll(V v) { return vdupq_n_f64(vmaxvq_f64(v)); }
   static V SumAll(V v) { return vdupq_n_f64(vaddvq_f64(v)); }
+  static constexpr std::size_t kBlockLanes = 2;
+  template <std::size_t kB>
+  static V Block(V v) { return v; }
+  template <std::size_t kK>
+  static V Within(V q) { return vdupq_laneq_f64(q, kK); }
+  static V MaxAllFirst(V v, std::size_t) { return MaxAll(v); }
+  static V SumAllFirst(V v, std::size_t) { return SumAll(v); }
+  // Lanes >= n divide 0 by 1: no 0 / 0, so no invalid-operation flag.
+  static V DivFirst(V a, V b, std::size_t n) {
+    return vdivq_f64(a, vbslq_f64(First(n), b, vdupq_n_f64(1.0)));
+  }
   static void StorePartial(double* p, V v, std::size_t n) {
     double t[2];
     vst1q_f64(t, v);

@@ -75,6 +75,14 @@ struct ScalarOps {
   static V FillAfter(V v, std::size_t n, T value) { return n > 0 ? v : value; }
   static V MaxAll(V v) { return v; }
   static V SumAll(V v) { return v; }
+  static constexpr std::size_t kBlockLanes = 1;
+  template <std::size_t kB>
+  static V Block(V v) { return v; }
+  template <std::size_t kK>
+  static V Within(V q) { return q; }
+  static V MaxAllFirst(V v, std::size_t) { return v; }
+  static V SumAllFirst(V v, std::size_t) { return v; }
+  static V DivFirst(V a, V b, std::size_t) { return a / b; }  // n >= 1: one lane
   static void StorePartial(T*, V, std::size_t) {}  // n < 1: nothing
   static V PairAdd(V a, V) { return a; }  // never used with one lane
   static V ShiftToExponent(V t) {

@@ -20,9 +20,15 @@
 //     f, KeepFirst(v, n) (lanes >= n become 0), FillAfter(v, n, value),
 //     StorePartial(p, v, n) (lanes [0, n), n < kLanes, writing nothing
 //     beyond), MaxAll and SumAll (the maximum / sum of the lanes in every
-//     lane), PairAdd(a, b) = [a0+a1, a2+a3, ..., b0+b1, ...],
-//     and ShiftToExponent(t) (bit pattern shifted left by the mantissa
-//     width);
+//     lane), MaxAllFirst(v, n) and SumAllFirst(v, n) (the same in lanes
+//     [0, n) when lanes [n, kLanes) hold a value no greater than the
+//     maximum / +0, skipping the butterfly levels that only combine those;
+//     the other lanes unspecified), DivFirst(a, b, n) (a / b in lanes
+//     [0, n), 0 in the others, whose a must be 0, with no 0 / 0 there),
+//     PairAdd(a, b) = [a0+a1, a2+a3, ..., b0+b1, ...], kBlockLanes (lanes
+//     per 128-bit block), Block<b>(v) (block b of v copied to every block),
+//     Within<k>(q) (lane k of each block copied to its whole block), and
+//     ShiftToExponent(t) (bit pattern shifted left by the mantissa width);
 //   - `kVectorRegisters`, the number of architectural vector registers;
 //   - the macro `MAAS_KERNELS_TARGET`, the function attribute that enables the
 //     ISA (GCC/Clang `target(...)`), or nothing.
@@ -39,7 +45,8 @@
 //     of at most 8 (4 with 16 registers) vectors; each output keeps `split`
 //     independent partial sums over the inputs so that at least 8 FMAs are in
 //     flight, hiding the FMA latency; partial sums are added pairwise at the
-//     end;
+//     end; the inputs are loaded a vector at a time and spread by shuffles
+//     (ColChunk), leaving the load ports to the weights;
 //   - kColumns, many rows (throughput): a register tile of kRows rows x kCols
 //     vectors (each with the same partial sums, so results are bit-identical
 //     to the one-row path) reuses each loaded weight vector for kRows rows
@@ -335,6 +342,16 @@ MAAS_KERNELS_TARGET inline void SoftmaxRow(T* y, std::size_t n) {
     T sum = y[0];
     for (std::size_t j = 1; j < n; ++j) sum = sum + y[j];
     inv = O::Set(T(1) / sum);
+  } else if (n <= kL) {
+    // One vector (a classifier's few classes): kept in a register, no store
+    // and reload between the steps; the reductions skip the butterfly levels
+    // whose partner lanes are all padding (the same sum: those add +0), and
+    // e / sum is one rounding instead of two.
+    const auto z = O::Load(y);
+    const auto mx = O::MaxAllFirst(O::FillAfter(z, n, y[0]), n);
+    const auto e = O::KeepFirst(Exp<T>(O::Sub(z, mx)), n);
+    O::Store(y, O::DivFirst(e, O::SumAllFirst(e, n), n));
+    return;
   } else {
     auto m = O::Set(y[0]);
     for (std::size_t v = 0; v < full; ++v) m = O::Max(m, O::Load(y + v * kL));
@@ -517,6 +534,49 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void AddPartialSums(
   }
 }
 
+// ColSpread<T, kK, kN>(): xs[k] = lane k of every block of q, k in [kK, kN).
+template <typename T, std::size_t kK, std::size_t kN>
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void ColSpread(typename Ops<T>::V q,
+                                                             typename Ops<T>::V* xs) {
+  if constexpr (kK < kN) {
+    xs[kK] = Ops<T>::template Within<kK>(q);
+    ColSpread<T, kK + 1, kN>(q, xs);
+  }
+}
+
+// ColChunk<T, kCols, kSplit, kBlock>()
+//
+// The one-row ColTile's multiply-adds for the kLanes inputs held in `xv`
+// (x[i, i + kLanes), i a multiple of kLanes; `w` points at weight row i),
+// from block kBlock on: each input is spread over a vector by two
+// in-register shuffles (Block, then Within) instead of a broadcast load, so
+// the weights have the load ports to themselves (the one-row layer is
+// otherwise bound by loads: one per weight vector plus one per input). The
+// same multiply-adds in the same order as the broadcast form: the same bits.
+template <typename T, std::size_t kCols, std::size_t kSplit, std::size_t kBlock>
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void ColChunk(typename Ops<T>::V xv, const T* w,
+                                                            std::size_t w_stride,
+                                                            typename Ops<T>::V (&acc)[kSplit][1][kCols]) {
+  using O = Ops<T>;
+  constexpr std::size_t kL = O::kLanes;
+  constexpr std::size_t kB = O::kBlockLanes;
+  const typename O::V q = O::template Block<kBlock>(xv);
+  typename O::V xs[kB];
+  ColSpread<T, 0, kB>(q, xs);
+#pragma GCC unroll 16
+  for (std::size_t k = 0; k < kB; ++k) {
+    const std::size_t s = (kBlock * kB + k) % kSplit;
+    const T* wr = w + (kBlock * kB + k) * w_stride;
+#pragma GCC unroll 16
+    for (std::size_t v = 0; v < kCols; ++v) {
+      acc[s][0][v] = O::Fma(xs[k], O::Load(wr + v * kL), acc[s][0][v]);
+    }
+  }
+  if constexpr ((kBlock + 1) * kB < kL) {
+    ColChunk<T, kCols, kSplit, kBlock + 1>(xv, w, w_stride, acc);
+  }
+}
+
 // ColTile<T, kRows, kCols, kSplit, kAct>()
 //
 // n_in inputs, kRows rows x kCols output vectors, each with kSplit partial
@@ -552,10 +612,20 @@ MAAS_KERNELS_TARGET inline void ColTile(std::size_t n_in, const T* w,
     }
   }
   const std::size_t main = n_in / kSplit * kSplit;
+  // One row: whole vectors of inputs spread in registers (ColChunk). Input
+  // i still goes to partial sum i % kSplit (kSplit divides kLanes).
+  std::size_t start = 0;
+  if constexpr (kRows == 1 && kL > 1 && kL % kSplit == 0) {
+    start = n_in / kL * kL;
+#pragma GCC unroll 1
+    for (std::size_t i = 0; i < start; i += kL) {
+      ColChunk<T, kCols, kSplit, 0>(O::Load(x + i), w + i * w_stride, w_stride, acc);
+    }
+  }
   // The body already holds kSplit x kRows x kCols FMAs; unrolling the input
   // loop further only grows the code.
 #pragma GCC unroll 1
-  for (std::size_t i = 0; i < main; i += kSplit) {
+  for (std::size_t i = start; i < main; i += kSplit) {
 #pragma GCC unroll 16
     for (std::size_t s = 0; s < kSplit; ++s) {
       V wv[kCols];
