@@ -612,10 +612,13 @@ MAAS_KERNELS_TARGET inline void ColTile(std::size_t n_in, const T* w,
     }
   }
   const std::size_t main = n_in / kSplit * kSplit;
-  // One row: whole vectors of inputs spread in registers (ColChunk). Input
-  // i still goes to partial sum i % kSplit (kSplit divides kLanes).
+  // One row: whole vectors of inputs spread in registers (ColChunk), when
+  // the accumulators leave registers for the vector and its spread lanes
+  // (otherwise the spills cost more than the loads saved). Input i still
+  // goes to partial sum i % kSplit (kSplit divides kLanes).
   std::size_t start = 0;
-  if constexpr (kRows == 1 && kL > 1 && kL % kSplit == 0) {
+  if constexpr (kRows == 1 && kL > 1 && kL % kSplit == 0 &&
+                kSplit * kCols + O::kBlockLanes + 2 <= kVectorRegisters) {
     start = n_in / kL * kL;
 #pragma GCC unroll 1
     for (std::size_t i = 0; i < start; i += kL) {
