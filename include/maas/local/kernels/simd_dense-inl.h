@@ -554,9 +554,9 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void ColSpread(typename Ops<T>::V 
 // otherwise bound by loads: one per weight vector plus one per input). The
 // same multiply-adds in the same order as the broadcast form: the same bits.
 template <typename T, std::size_t kCols, std::size_t kSplit, std::size_t kBlock>
-MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void ColChunk(typename Ops<T>::V xv, const T* w,
-                                                            std::size_t w_stride,
-                                                            typename Ops<T>::V (&acc)[kSplit][1][kCols]) {
+MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE void ColChunk(
+    typename Ops<T>::V xv, const T* w, std::size_t w_stride,
+    typename Ops<T>::V (&acc)[kSplit][1][kCols]) {
   using O = Ops<T>;
   constexpr std::size_t kL = O::kLanes;
   constexpr std::size_t kB = O::kBlockLanes;
