@@ -115,12 +115,6 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, float value) {
     return _mm256_blendv_ps(_mm256_set1_ps(value), v, First(n));
   }
-  // Butterflies: every lane ends with the result.
-  MAAS_KERNELS_TARGET static V MaxAll(V v) {
-    v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 1));
-    v = _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  }
   static constexpr std::size_t kBlockLanes = 4;
   template <std::size_t kB>
   MAAS_KERNELS_TARGET static V Block(V v) {
@@ -130,17 +124,15 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static V Within(V q) {
     return _mm256_permute_ps(q, kK * 0x55);
   }
+  // Butterflies: every lane ends with the result.
+  MAAS_KERNELS_TARGET static V MaxAll(V v) { return MaxAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
     if (n > 4) v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 1));
     if (n > 2) v = _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
     if (n > 1) v = _mm256_max_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
     return v;
   }
-  MAAS_KERNELS_TARGET static V SumAll(V v) {
-    v = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 1));
-    v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  }
+  MAAS_KERNELS_TARGET static V SumAll(V v) { return SumAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
     if (n > 4) v = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 1));
     if (n > 2) v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -207,10 +199,6 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, double value) {
     return _mm256_blendv_pd(_mm256_set1_pd(value), v, First(n));
   }
-  MAAS_KERNELS_TARGET static V MaxAll(V v) {
-    v = _mm256_max_pd(v, _mm256_permute2f128_pd(v, v, 1));
-    return _mm256_max_pd(v, _mm256_permute_pd(v, 0x5));
-  }
   static constexpr std::size_t kBlockLanes = 2;
   template <std::size_t kB>
   MAAS_KERNELS_TARGET static V Block(V v) {
@@ -220,15 +208,13 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V Within(V q) {
     return _mm256_permute_pd(q, kK * 0xF);
   }
+  MAAS_KERNELS_TARGET static V MaxAll(V v) { return MaxAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
     if (n > 2) v = _mm256_max_pd(v, _mm256_permute2f128_pd(v, v, 1));
     if (n > 1) v = _mm256_max_pd(v, _mm256_permute_pd(v, 0x5));
     return v;
   }
-  MAAS_KERNELS_TARGET static V SumAll(V v) {
-    v = _mm256_add_pd(v, _mm256_permute2f128_pd(v, v, 1));
-    return _mm256_add_pd(v, _mm256_permute_pd(v, 0x5));
-  }
+  MAAS_KERNELS_TARGET static V SumAll(V v) { return SumAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
     if (n > 2) v = _mm256_add_pd(v, _mm256_permute2f128_pd(v, v, 1));
     if (n > 1) v = _mm256_add_pd(v, _mm256_permute_pd(v, 0x5));

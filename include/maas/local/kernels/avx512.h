@@ -117,15 +117,6 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, float value) {
     return _mm512_mask_blend_ps(First(n), _mm512_set1_ps(value), v);
   }
-  // Reductions stay in zmm registers (GCC 12's _mm512_reduce_* trip a false
-  // -Wmaybe-uninitialized in their 256-bit extracts).
-  // Butterflies: every lane ends with the result (no extract, no broadcast).
-  MAAS_KERNELS_TARGET static V MaxAll(V v) {
-    v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  }
   static constexpr std::size_t kBlockLanes = 4;
   template <std::size_t kB>
   MAAS_KERNELS_TARGET static V Block(V v) {
@@ -135,6 +126,10 @@ struct Ops<float> {
   MAAS_KERNELS_TARGET static V Within(V q) {
     return _mm512_permute_ps(q, kK * 0x55);
   }
+  // Reductions stay in zmm registers (GCC 12's _mm512_reduce_* trip a false
+  // -Wmaybe-uninitialized in their 256-bit extracts).
+  // Butterflies: every lane ends with the result (no extract, no broadcast).
+  MAAS_KERNELS_TARGET static V MaxAll(V v) { return MaxAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
     if (n > 8) v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     if (n > 4) v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -142,12 +137,7 @@ struct Ops<float> {
     if (n > 1) v = _mm512_max_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
     return v;
   }
-  MAAS_KERNELS_TARGET static V SumAll(V v) {
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    return _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  }
+  MAAS_KERNELS_TARGET static V SumAll(V v) { return SumAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
     if (n > 8) v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     if (n > 4) v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
@@ -218,11 +208,6 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V FillAfter(V v, std::size_t n, double value) {
     return _mm512_mask_blend_pd(First(n), _mm512_set1_pd(value), v);
   }
-  MAAS_KERNELS_TARGET static V MaxAll(V v) {
-    v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_max_pd(v, _mm512_permute_pd(v, 0x55));
-  }
   static constexpr std::size_t kBlockLanes = 2;
   template <std::size_t kB>
   MAAS_KERNELS_TARGET static V Block(V v) {
@@ -232,17 +217,14 @@ struct Ops<double> {
   MAAS_KERNELS_TARGET static V Within(V q) {
     return _mm512_permute_pd(q, kK * 0xFF);
   }
+  MAAS_KERNELS_TARGET static V MaxAll(V v) { return MaxAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V MaxAllFirst(V v, std::size_t n) {
     if (n > 4) v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     if (n > 2) v = _mm512_max_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
     if (n > 1) v = _mm512_max_pd(v, _mm512_permute_pd(v, 0x55));
     return v;
   }
-  MAAS_KERNELS_TARGET static V SumAll(V v) {
-    v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
-  }
+  MAAS_KERNELS_TARGET static V SumAll(V v) { return SumAllFirst(v, kLanes); }
   MAAS_KERNELS_TARGET static V SumAllFirst(V v, std::size_t n) {
     if (n > 4) v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
     if (n > 2) v = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
