@@ -54,6 +54,12 @@
 // flags) except -ffast-math (which allows reassociation) or a flush-to-zero
 // floating-point environment.
 //
+// Floating-point flags: a call whose pre-activations are finite raises no
+// invalid-operation, divide-by-zero or overflow flag, in the outputs or in
+// the padding lanes (exp's argument is clamped, softmax divides only the
+// lanes in use), so a simulation that traps those exceptions (gfortran
+// -ffpe-trap=invalid,zero,overflow, feenableexcept) can call it.
+//
 // Real-time safe: no allocation, no locks, no exceptions. (The first call of
 // each network type in a runtime-dispatch build initialises a function-local
 // static; later calls only read it.)
