@@ -291,15 +291,17 @@ void CheckUniformSoftmax(const Impl& impl) {
 }
 
 // Element-wise activations far from the weights' usual range: act(x) for
-// x from 0 and +-1e-30 to +-1e4 (exp's clamps, the switches between series
-// and direct formulas, erfc's two regions), through a 1 -> 1 layer with
-// weight 1 and bias 0, one row per value. Finite everywhere, and within the
-// kernel tolerance of the scalar oracle.
+// x from 0 and +-1e-30 to +-1e30 (exp's clamps, the switches between
+// series and direct formulas, erfc's two regions, cubes and series terms
+// that would overflow), through a 1 -> 1 layer with weight 1 and bias 0,
+// one row per value. Finite everywhere, within the kernel tolerance of the
+// scalar oracle, and no invalid-operation, divide-by-zero or overflow flag
+// raised by the kernel.
 template <typename T, Activation kAct>
 void CheckActivationTails(const Impl& impl) {
   const std::vector<double> magnitudes = {
       0, 1e-30, 1e-8, 1e-3, 0.25, 0.3, 0.49, 0.5, 0.51, 0.7, 1, 1.9, 2, 2.1, 2.9,
-      3, 5, 8.5, 9, 10, 13.3, 20, 37.5, 50, 87, 89, 100, 700, 750, 1e4};
+      3, 5, 8.5, 9, 10, 13.3, 20, 37.5, 50, 87, 89, 100, 700, 750, 1e4, 1e6, 1e15, 1e30};
   std::vector<T> x;
   for (double m : magnitudes) {
     x.push_back(static_cast<T>(m));
@@ -313,8 +315,19 @@ void CheckActivationTails(const Impl& impl) {
   std::vector<T> want(rows * kStride), got(rows * kStride);
   maas::kernels::scalar::Dense<T, 1, 1, kAct>(w.data(), b.data(), x.data(), 1,
                                               want.data(), kStride, rows, alpha);
+  std::feclearexcept(FE_ALL_EXCEPT);
   KernelOf<T, 1, 1, kAct>(impl)(w.data(), b.data(), x.data(), 1, got.data(),
                                 kStride, rows, alpha);
+  const int raised = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW);
+  {
+    const std::string what = std::string(impl.name) + (sizeof(T) == 4 ? ": float " : ": double ") +
+                             ActName(kAct) + " of every magnitude: flags " +
+                             std::to_string(raised);
+    INFO(what);
+    CHECK((raised & FE_INVALID) == 0);
+    CHECK((raised & FE_DIVBYZERO) == 0);
+    CHECK((raised & FE_OVERFLOW) == 0);
+  }
   for (std::size_t r = 0; r < rows; ++r) {
     INFO(impl.name, ": ", sizeof(T) == 4 ? "float " : "double ", ActName(kAct), "(",
          static_cast<double>(x[r]), ") = ", static_cast<double>(got[r * kStride]),
@@ -456,9 +469,11 @@ void CheckNoFloatingPointFlags(const Impl* impl) {
     std::feclearexcept(FE_ALL_EXCEPT);
     fn(packed.data(), layer.b.data(), x.data(), kIn, y.data(), kStride, rows, alpha);
     const int raised = std::fetestexcept(FE_INVALID | FE_DIVBYZERO | FE_OVERFLOW);
-    const char* name = impl == nullptr ? "scalar" : impl->name;
-    INFO(name, sizeof(T) == 4 ? ": float " : ": double ", ActName(kAct), " ", kIn, " -> ", kOut,
-         ", ", rows, " rows");
+    const std::string what = std::string(impl == nullptr ? "scalar" : impl->name) +
+                             (sizeof(T) == 4 ? ": float " : ": double ") + ActName(kAct) +
+                             " " + std::to_string(kIn) + " -> " + std::to_string(kOut) +
+                             ", " + std::to_string(rows) + " rows";
+    INFO(what);
     CHECK((raised & FE_INVALID) == 0);
     CHECK((raised & FE_DIVBYZERO) == 0);
     CHECK((raised & FE_OVERFLOW) == 0);

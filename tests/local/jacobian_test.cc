@@ -224,6 +224,30 @@ TEST_SUITE("jacobian") {
     }
   }
 
+  TEST_CASE("huge finite inputs give a finite value and Jacobian for every activation") {
+    // gelu_tanh's derivative computed x^3 and x^2 of the pre-activation: past
+    // 1e102 they overflowed and 0 * inf made the Jacobian NaN at a finite x.
+    std::mt19937 rng(13);
+    for (int a = 0; a < maas::kNumActivations; ++a) {
+      const auto act = static_cast<Activation>(a);
+      CAPTURE(maas::ActivationName(act));
+      const auto layers = act == Activation::kSoftmax
+                              ? Layers({3, 7, 4}, {Activation::kRelu, act}, rng)
+                              : Layers({3, 7, 4}, {act, Activation::kIdentity}, rng);
+      auto net = maas::DynamicNetwork<double>::FromModelFile(FileOf(layers, true, rng));
+      JAC_REQUIRE_OK(net.status());
+      for (const double scale : {1e6, 1e120, 1e200}) {
+        CAPTURE(scale);
+        std::vector<double> x = RandomVector(3, rng);
+        for (double& v : x) v *= scale;
+        std::vector<double> y(4, 0.0), jac(12, 0.0);
+        JAC_REQUIRE_OK(maas::ValueAndJacobian(*net, x.data(), y.data(), jac.data()));
+        for (double v : y) CHECK(std::isfinite(v));
+        for (double v : jac) CHECK(std::isfinite(v));
+      }
+    }
+  }
+
   TEST_CASE("softmax outputs' Jacobian columns sum to zero") {
     std::mt19937 rng(3);
     const auto layers = Layers({5, 13, 6}, {Activation::kGelu, Activation::kSoftmax}, rng);

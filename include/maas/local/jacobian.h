@@ -69,6 +69,7 @@
 #include "maas/core/tensor_view.h"
 #include "maas/local/activation.h"
 #include "maas/local/kernels/layout.h"
+#include "maas/local/kernels/math_constants.h"
 #include "maas/local/kernels/network_view.h"
 
 namespace maas {
@@ -274,6 +275,7 @@ void ActivateWithDerivative(Activation act, T alpha, const T* z, std::size_t n, 
   constexpr T kInvSqrt2Pi = T(0.39894228040143267794);
   constexpr T kSqrt2OverPi = T(0.79788456080286535588);
   constexpr T kCubic = T(0.044715);
+  constexpr T kGeluTanhClamp = T(::maas::kernels::detail::kGeluTanhClamp);
   switch (act) {
     case Activation::kIdentity:
       for (std::size_t j = 0; j < n; ++j) { a[j] = z[j]; d[j] = T(1); }
@@ -325,10 +327,14 @@ void ActivateWithDerivative(Activation act, T alpha, const T* z, std::size_t n, 
     case Activation::kGeluTanh:
       for (std::size_t j = 0; j < n; ++j) {
         const T x = z[j];
-        const T t = Tanh(kSqrt2OverPi * (x + kCubic * x * x * x));
+        // The cubic from x clamped where tanh is +-1 already (so 1 - t^2 = 0
+        // and the derivative's second term 0, not 0 * inf); NaN passes.
+        const T c = x < -kGeluTanhClamp ? -kGeluTanhClamp
+                                        : (x > kGeluTanhClamp ? kGeluTanhClamp : x);
+        const T t = Tanh(kSqrt2OverPi * (c + kCubic * c * c * c));
         a[j] = T(0.5) * x * (T(1) + t);
         d[j] = T(0.5) * (T(1) + t) +
-               T(0.5) * x * (T(1) - t * t) * kSqrt2OverPi * (T(1) + T(3) * kCubic * x * x);
+               T(0.5) * x * (T(1) - t * t) * kSqrt2OverPi * (T(1) + T(3) * kCubic * c * c);
       }
       return;
     case Activation::kSilu:

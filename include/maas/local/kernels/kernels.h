@@ -56,9 +56,11 @@
 //
 // Floating-point flags: a call whose pre-activations are finite raises no
 // invalid-operation, divide-by-zero or overflow flag, in the outputs or in
-// the padding lanes (exp's argument is clamped, softmax divides only the
-// lanes in use), so a simulation that traps those exceptions (gfortran
-// -ffpe-trap=invalid,zero,overflow, feenableexcept) can call it.
+// the padding lanes (exp's argument is clamped, series and cubes are taken
+// of clamped arguments, softmax divides only the lanes in use; tested for
+// every activation from 0 to +-1e30), so a simulation that traps those
+// exceptions (gfortran -ffpe-trap=invalid,zero,overflow, feenableexcept)
+// can call it.
 //
 // Real-time safe: no allocation, no locks, no exceptions. (The first call of
 // each network type in a runtime-dispatch build initialises a function-local

@@ -226,6 +226,10 @@ inline constexpr double kLog1pCoeff[17] = {
 inline constexpr double kInvSqrt2 = 0.70710678118654752440;
 inline constexpr double kSqrt2OverPi = 0.79788456080286535588;
 inline constexpr double kGeluCubic = 0.044715;
+// The tanh form's y is computed from x clamped to +-kGeluTanhClamp: there
+// |y| > 3e10, so tanh y = +-1 and e^(-2y) is at exp's clamp, exactly as for
+// any larger |x|, and x^3 (1e12) cannot overflow.
+inline constexpr double kGeluTanhClamp = 1e4;
 
 }  // namespace detail
 }  // namespace kernels

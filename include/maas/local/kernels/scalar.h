@@ -18,6 +18,7 @@
 
 #include "maas/local/kernels/activation_kind.h"
 #include "maas/local/kernels/layout.h"
+#include "maas/local/kernels/math_constants.h"
 #include "maas/local/kernels/network_view.h"
 
 namespace maas {
@@ -67,7 +68,11 @@ inline T Activate(T x, T alpha) {
     // x Phi(x) = x/2 erfc(-x / sqrt 2)
     return T(0.5) * x * std::erfc(-x * T(0.70710678118654752440));
   } else if constexpr (kAct == Activation::kGeluTanh) {
-    const T y = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
+    // y from x clamped where tanh y is +-1 already, so x^3 cannot overflow
+    // (math_constants.h); comparisons keep a NaN x.
+    constexpr T kClamp = static_cast<T>(detail::kGeluTanhClamp);
+    const T c = x < -kClamp ? -kClamp : (x > kClamp ? kClamp : x);
+    const T y = T(0.79788456080286535588) * (c + T(0.044715) * c * c * c);
     return T(0.5) * x * (T(1) + std::tanh(y));
   } else if constexpr (kAct == Activation::kSilu) {
     return x * Sigmoid(x);

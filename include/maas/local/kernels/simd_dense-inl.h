@@ -177,9 +177,14 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Expm1(typename 
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
   namespace d = ::maas::kernels::detail;
+  const auto limit = O::Set(static_cast<T>(d::kExpm1Small));
   const auto big = O::Sub(Exp<T>(x), O::Set(T(1)));
-  const auto small = O::Mul(x, PolyFirst<T, C::kExpm1Terms>(x, d::kExpm1Coeff));
-  return O::SelectLess(O::Abs(x), O::Set(static_cast<T>(d::kExpm1Small)), small, big);
+  // The series on x clamped to its interval (the same x where it is used):
+  // elsewhere x^kExpm1Terms would overflow (and raise the flag) for
+  // |x| > ~1e4, in a lane that is then discarded. Constant first: NaN stays.
+  const auto xs = O::Min(limit, O::Max(O::Sub(O::Zero(), limit), x));
+  const auto small = O::Mul(xs, PolyFirst<T, C::kExpm1Terms>(xs, d::kExpm1Coeff));
+  return O::SelectLess(O::Abs(x), limit, small, big);
 }
 
 // Log1p()
@@ -267,14 +272,18 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Gelu(typename O
 // GeluTanh()
 //
 // x/2 (1 + tanh y) = x / (1 + e^(-2y)), y = sqrt(2/pi) (x + 0.044715 x^3):
-// one exp and one division, no cancellation in either tail.
+// one exp and one division, no cancellation in either tail. y is computed
+// from x clamped to +-kGeluTanhClamp, where |2y| is already far beyond exp's
+// clamp (the same result), so that x^3 never overflows.
 template <typename T>
 MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V GeluTanh(typename Ops<T>::V x) {
   using O = Ops<T>;
   namespace d = ::maas::kernels::detail;
   const auto one = O::Set(T(1));
-  const auto inner = O::Fma(O::Set(static_cast<T>(d::kGeluCubic)), O::Mul(x, x), one);
-  const auto y2 = O::Mul(O::Mul(x, O::Set(static_cast<T>(-2 * d::kSqrt2OverPi))), inner);
+  const auto xc = O::Min(O::Set(static_cast<T>(d::kGeluTanhClamp)),
+                         O::Max(O::Set(static_cast<T>(-d::kGeluTanhClamp)), x));
+  const auto inner = O::Fma(O::Set(static_cast<T>(d::kGeluCubic)), O::Mul(xc, xc), one);
+  const auto y2 = O::Mul(O::Mul(xc, O::Set(static_cast<T>(-2 * d::kSqrt2OverPi))), inner);
   return O::Div(x, O::Add(one, Exp<T>(y2)));
 }
 
