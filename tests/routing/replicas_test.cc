@@ -65,13 +65,54 @@ TEST_CASE("two choices: a slow replica gets (almost) no calls") {
   CHECK(st[0].latency_seconds >= 0.003);
 }
 
+TEST_CASE("two choices: calls in flight make the cheaper replica dearer") {
+  // Deterministic: one measured call each (equal latency), then eight
+  // concurrent calls held at both replicas' gates. Cost = latency x (calls in
+  // flight + 1) spreads them; by latency alone all eight would go to the one
+  // measured cheaper. Each gets at least 2 unless one measurement came out
+  // more than 2.3x the other (a scheduling stall of over 60 ms).
+  maas::ReplicaOptions o;
+  o.seed = 4;
+  Pair p = Make(o);
+  p.a->Latency(absl::Milliseconds(50));
+  p.b->Latency(absl::Milliseconds(50));
+  REQUIRE(Call(*p.set, 0).ok());  // neither measured: either one
+  REQUIRE(Call(*p.set, 1).ok());  // the unmeasured one (cost 0)
+  REQUIRE(p.a->calls() == 1);
+  REQUIRE(p.b->calls() == 1);
+  p.a->Latency(absl::ZeroDuration());
+  p.b->Latency(absl::ZeroDuration());
+  p.a->Close();
+  p.b->Close();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] { CHECK(Call(*p.set, 10 + t).ok()); });
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (p.a->inside() + p.b->inside() < 8 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  const int at_a = p.a->inside(), at_b = p.b->inside();
+  p.a->Open();
+  p.b->Open();
+  for (auto& t : threads) t.join();
+  CHECK(at_a + at_b == 8);
+  CHECK(at_a >= 2);
+  CHECK(at_b >= 2);
+  const auto st = p.set->stats();
+  CHECK(st[0].calls + st[1].calls == 10);
+  CHECK(st[0].in_flight + st[1].in_flight == 0);
+}
+
 TEST_CASE("two choices: equal replicas under concurrent load share the calls") {
   maas::ReplicaOptions o;
   o.seed = 2;
-  o.decay = absl::Milliseconds(50);  // a scheduling hiccup fades within a few calls
+  // A scheduling stall on a loaded machine (several ms) makes one replica
+  // look slow; it fades within a few calls, well inside this test's ~100 ms.
+  o.decay = absl::Milliseconds(10);
   Pair p = Make(o);
-  p.a->Latency(absl::Microseconds(500));
-  p.b->Latency(absl::Microseconds(500));
+  p.a->Latency(absl::Milliseconds(2));
+  p.b->Latency(absl::Milliseconds(2));
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
