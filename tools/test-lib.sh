@@ -12,6 +12,8 @@
 #                                add a non-ctest check's counts to the summary
 #   skip NAME REASON             report a test that cannot run here as skipped,
 #                                by name (never as passed)
+#   note_failure TEXT            name a failure (and what it printed) again in
+#                                the summary, where a truncated log keeps it
 #   test_summary                 print the tables and the closing line; exits
 #                                non-zero when anything failed
 #
@@ -20,7 +22,7 @@
 # lists it as "Skipped", and the summary names it.
 
 MAAS_JOBS=${MAAS_JOBS:-$(nproc)}
-declare -a MAAS_PHASES=() MAAS_RESULTS=() MAAS_SKIPS=()
+declare -a MAAS_PHASES=() MAAS_RESULTS=() MAAS_SKIPS=() MAAS_FAILURES=()
 MAAS_FAILED=0 MAAS_TOTAL_PASSED=0 MAAS_TOTAL_FAILED=0 MAAS_TOTAL_SKIPPED=0
 MAAS_RUN_START=$(date +%s)
 
@@ -64,7 +66,11 @@ skip() {  # skip NAME REASON
   MAAS_RESULTS+=("$(printf '%-28s skipped: %s' "$1" "$2")")
 }
 
-# Reads ctest's log: totals, and the names of skipped tests.
+note_failure() {  # note_failure TEXT
+  MAAS_FAILURES+=("$1")
+}
+
+# Reads ctest's log: totals, and the names of skipped and failed tests.
 _maas_record_ctest() {  # NAME LOG
   local name=$1 log=$2 line n k s
   line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" 2>/dev/null | tail -1) || line=""
@@ -81,6 +87,9 @@ _maas_record_ctest() {  # NAME LOG
     MAAS_SKIPS+=("$name: $t")
     s=$((s + 1))
   done < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \(Skipped\)$/\1/p' "$log")
+  while IFS= read -r t; do
+    [[ -n "$t" ]] && note_failure "$name: $t"
+  done < <(sed -nE 's/^[[:space:]]*[0-9]+ - (.*) \(([A-Za-z ]+)\)$/\1 (\2)/p' "$log" | grep -v ' (Skipped)$')
   record_result "$name" $((n - k - s)) "$k" "$s"
 }
 
@@ -136,6 +145,10 @@ test_summary() {
   if (( ${#MAAS_SKIPS[@]} )); then
     echo "skipped tests (they did not run, they did not pass):"
     printf '  %s\n' "${MAAS_SKIPS[@]}"
+  fi
+  if (( ${#MAAS_FAILURES[@]} )); then
+    echo "failures (details above, in each phase's output):"
+    printf '  %s\n' "${MAAS_FAILURES[@]}"
   fi
   echo "maas tests: $MAAS_TOTAL_PASSED passed, $MAAS_TOTAL_FAILED failed, $MAAS_TOTAL_SKIPPED skipped"
   return "$MAAS_FAILED"

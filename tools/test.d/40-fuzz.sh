@@ -34,7 +34,18 @@ maas_fuzz_phase() {
     crashes=$(find "$dir/artifacts/$t" -type f | wc -l)
     printf '  %-18s %10s executions, %s crashes\n' "$t" "${execs:-?}" "$crashes"
     if [[ -n "$execs" && "$crashes" == 0 ]]; then passed=$((passed + 1)); else
-      failed=$((failed + 1)); grep -E "contract violated|ERROR" "$dir/$t.log" | head -5; fi
+      failed=$((failed + 1))
+      local why art
+      why=$(grep -m1 -E "contract violated|ERROR|SUMMARY|out-of-memory|timeout" "$dir/$t.log" || true)
+      if [[ -z "$why" && -z "$execs" ]]; then why="no final statistics; log ends: $(tail -n 1 "$dir/$t.log")"
+      elif [[ -z "$why" ]]; then why="$crashes input(s) in $dir/artifacts/$t, no error line in the log"; fi
+      note_failure "fuzz $t: $why"
+      # The input itself (the log's head is above), so that it can be
+      # replayed from the summary alone: base64 of at most 3 KiB.
+      for art in $(find "$dir/artifacts/$t" -type f | head -2); do
+        note_failure "  input $(basename "$art") ($(stat -c %s "$art") bytes, base64): $(head -c 3072 "$art" | base64 -w0)"
+      done
+      tail -n 40 "$dir/$t.log"; fi
   done
   record_result fuzz "$passed" "$failed"
   local py=.venv-kserve/bin/python
