@@ -213,30 +213,43 @@ MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Sigmoid(typenam
 
 // Tanh()
 //
-// tanh|x| = -m / (m + 2) with m = expm1(-2|x|) <= 0, then the sign of x
-// (CopySign takes the magnitude of m / (m + 2)): one path for every |x|
-// (near 0, m ~ -2|x| keeps its relative accuracy: no series to blend in). With v = -|x| = n ln2 / 2 + r: m = 2^n (e^(2r) - 1) + 2^n - 1
-// and m + 2 = 2^n (e^(2r) - 1) + 2^n + 1, two independent FMAs (2^n +- 1 is
-// exact for the n that matter, n >= -53). Latency: a sign, a clamp, the
-// reduction, one polynomial, one FMA, one division.
+// With |x| = -n ln 2 / 2 + r (|r| <= ln 2 / 4) and e^(-2r) = (D - rN) /
+// (D + rN), the Pade form (D, N: polynomials in s = r^2, math_constants.h),
+// u = e^(-2|x|) = 2^n (D - rN) / (D + rN), a = 1 - 2^n, b = 1 + 2^n (exact
+// for the n that matter, n >= -52) and N = D - sP:
+//
+//   tanh|x| = (1 - u) / (1 + u) = (D a + rN b) / (D b + rN a)
+//           = (D (a + rb) - rb s P) / (D (b + ra) - ra s P),
+//
+// then the sign of x. One formula for every |x|; below |x| = ln 2 / 4, n = 0,
+// a = 0 and it is r - r s P / D (tanh's own Pade form): the rounding of D
+// cancels in the quotient and that of the small term r s P barely counts,
+// so the result is accurate relative to itself near 0. Latency: a clamp,
+// the reduction (one FMA: its error of up to |n| ulp(ln 2 / 2) in r moves u
+// by that much relative, below 0.2 ulp of the result for every n), two
+// short polynomials, one product, one FMA, one division, the sign.
 template <typename T>
 MAAS_KERNELS_TARGET MAAS_KERNELS_FORCE_INLINE typename Ops<T>::V Tanh(typename Ops<T>::V x) {
   using O = Ops<T>;
   using C = ::maas::kernels::detail::MathConstants<T>;
-  namespace d = ::maas::kernels::detail;
-  // -|x|, clamped so that 2^n stays normal; constant first: NaN stays NaN.
-  const auto v = O::Max(O::Set(C::kExpMin / 2), O::CopySign(x, O::Set(T(-1))));
+  // |x|, clamped so that 2^n stays normal; constant first: NaN stays NaN.
+  const auto ax = O::Min(O::Set(-C::kExpMin / 2), O::Abs(x));
   const auto magic = O::Set(C::kRoundMagic);
-  const auto t = O::Fma(v, O::Set(2 * C::kLog2e), magic);  // magic + round(2 v log2 e)
+  const auto t = O::Fma(ax, O::Set(-2 * C::kLog2e), magic);  // magic + round(-2|x| log2 e)
   const auto n = O::Sub(t, magic);
-  auto r = O::Fma(n, O::Set(-C::kLn2Hi / 2), v);
-  r = O::Fma(n, O::Set(-C::kLn2Lo / 2), r);
-  const auto q = O::Mul(r, PolyFirst<T, C::kExpDegree>(r, d::kTanhExpm1Coeff));
+  const auto r = O::Fma(n, O::Set(C::kLn2Half), ax);
+  const auto s = O::Mul(r, r);
+  const auto den = PolyFirst<T, C::kTanhDenTerms>(s, C::kTanhDen);
+  const auto minus_p = PolyFirst<T, C::kTanhMinusPTerms>(s, C::kTanhMinusP);
   const auto scale = O::ShiftToExponent(O::Add(t, O::Set(C::kExponentBias)));
   const auto one = O::Set(T(1));
-  const auto m = O::Fma(scale, q, O::Sub(scale, one));
-  const auto m_plus_2 = O::Fma(scale, q, O::Add(scale, one));
-  return O::CopySign(O::Div(m, m_plus_2), x);
+  const auto a = O::Sub(one, scale);
+  const auto b = O::Add(one, scale);
+  const auto rb = O::Mul(r, b);
+  const auto ra = O::Mul(r, a);
+  const auto top = O::Fma(den, a, O::Fma(rb, den, O::Mul(O::Mul(rb, s), minus_p)));
+  const auto bottom = O::Fma(den, b, O::Fma(ra, den, O::Mul(O::Mul(ra, s), minus_p)));
+  return O::CopySign(O::Div(top, bottom), x);
 }
 
 // Gelu()
