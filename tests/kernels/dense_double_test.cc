@@ -52,6 +52,18 @@ TEST_SUITE("kernels.double") {
     }
   }
 
+  // One-row layers of 16 or more output vectors on AVX-512 (a whole
+  // 1 KiB weight row per block, then blocks of 8, then the rest): 128
+  // outputs = 16 vectors, 150 = 16 + 3, 200 = 16 + 8 + 1.
+  TEST_CASE("wide layers: output sizes 128 150 200, input 7, identity and tanh") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckShape<double, 7, 128, Activation::kIdentity>(impl);
+      mkt::CheckShape<double, 7, 150, Activation::kIdentity>(impl);
+      mkt::CheckShape<double, 7, 200, Activation::kIdentity>(impl);
+      mkt::CheckShape<double, 7, 150, Activation::kTanh>(impl);
+    }
+  }
+
   TEST_CASE("every element-wise activation from 0 to +-1e30: finite, close to scalar, no overflow or invalid flag") {
     for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
       mkt::CheckActivationTails<double, Activation::kRelu>(impl);

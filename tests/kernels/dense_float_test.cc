@@ -52,6 +52,18 @@ TEST_SUITE("kernels.float") {
     }
   }
 
+  // One-row layers of 16 or more output vectors on AVX-512 (a whole
+  // 1 KiB weight row per block, then blocks of 8, then the rest): 256
+  // outputs = 16 vectors, 300 = 16 + 3, 400 = 16 + 8 + 1.
+  TEST_CASE("wide layers: output sizes 256 300 400, input 7, identity and tanh") {
+    for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
+      mkt::CheckShape<float, 7, 256, Activation::kIdentity>(impl);
+      mkt::CheckShape<float, 7, 300, Activation::kIdentity>(impl);
+      mkt::CheckShape<float, 7, 400, Activation::kIdentity>(impl);
+      mkt::CheckShape<float, 7, 300, Activation::kTanh>(impl);
+    }
+  }
+
   TEST_CASE("every element-wise activation from 0 to +-1e30: finite, close to scalar, no overflow or invalid flag") {
     for (const mkt::Impl& impl : mkt::ImplsUnderTest()) {
       mkt::CheckActivationTails<float, Activation::kRelu>(impl);
