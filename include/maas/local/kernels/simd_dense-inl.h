@@ -42,9 +42,11 @@
 // Algorithm, per layer, as planned by PlanLayer() (layout.h explains the two
 // weight layouts):
 //   - kColumns, one row at a time (latency): the outputs are cut into blocks
-//     of at most 8 (4 with 16 registers) vectors; each output keeps `split`
-//     independent partial sums over the inputs so that at least 8 FMAs are in
-//     flight, hiding the FMA latency; partial sums are added pairwise at the
+//     of 16 vectors where one partial sum leaves the registers for them
+//     (WideRowCols), then of at most 8 (4 with 16 registers) vectors, then
+//     the rest; each output keeps `split` independent partial sums over
+//     the inputs so that at least 8 FMAs are in flight, hiding the FMA
+//     latency; partial sums are added pairwise at the
 //     end; the inputs are loaded a vector at a time and spread by shuffles
 //     (ColChunk), leaving the load ports to the weights;
 //   - kColumns, many rows (throughput): a register tile of kRows rows x kCols
