@@ -26,10 +26,6 @@ import statistics
 import subprocess
 import sys
 
-FLOP_PER_SAMPLE = {"small": 2 * (16 * 64 + 64 * 64 + 64 * 8),
-                   "large": 2 * (256 * 256 + 256 * 256 + 256 * 16)}
-
-
 def run(binary, flt, min_time, cpu, env):
     cmd = ["taskset", "-c", str(cpu)] if cpu is not None and shutil.which("taskset") else []
     cmd += [binary, f"--benchmark_filter={flt}", f"--benchmark_min_time={min_time}",
@@ -67,10 +63,8 @@ def main():
                 for name, v in b.items():
                     if name.startswith("fma_peak"):
                         continue
-                    net = name.split("_", 1)[0]
-                    batch = int(name.rsplit("/", 1)[1])
-                    gflops = FLOP_PER_SAMPLE[net] * batch / v["cpu_time"]
-                    shares.setdefault((label, cfg, name), []).append(100 * gflops / peak)
+                    # GFLOPs: the benchmark's own counter (FLOP / CPU time).
+                    shares.setdefault((label, cfg, name), []).append(100 * v["GFLOPs"] / peak)
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
     for (label, cfg, name), v in shares.items():
         print(f"{label:10s} {cfg:7s} {name:24s} {statistics.median(v):5.1f} % of peak "
